@@ -1,0 +1,64 @@
+# The two commands of the README, and the pieces they are made of.
+#   make demo  - a living demo on the embedded default (SQLite, in-memory channels)
+#   make test  - the whole suite against PostgreSQL and Redis
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: demo test install install-test system-deps lint serve migrate messages clean
+
+$(VENV)/.base: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.base
+install-test: $(VENV)/.test
+
+# Debian packages the browser tests need: Chromium (Playwright drives it; it cannot
+# download its own here) and CJK fonts for screenshots of Chinese pages.
+system-deps:
+	@if ! command -v chromium >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; \
+		else sudo apt-get update -q && sudo apt-get install -y -q chromium fonts-noto-cjk; fi; \
+	fi
+
+# The demo is the embedded default whatever the shell exports: SQLite in var/, no Redis.
+DEMO_ENV := env -u DATABASE_URL -u REDIS_URL -u EMBEDDED_SCHEDULER PORT=$(PORT)
+
+migrate: install
+	mkdir -p var
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+
+# load_demo prints the address and the logins; running it again changes nothing.
+demo: install migrate
+	$(DEMO_ENV) $(PY) manage.py load_demo
+	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	$(DEMO_ENV) $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) hall_ops.asgi:application
+
+serve: install
+	$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) hall_ops.asgi:application
+
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+
+test: install-test system-deps lint
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+messages: install-test
+	$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
