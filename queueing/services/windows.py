@@ -1,0 +1,111 @@
+"""State changes of a window: open, pause, close, its skills, auto-call and clerk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from queueing.events import publish_window_change_on_commit
+from queueing.models import HallService, Service, Ticket, Window
+from queueing.services.errors import QueueError
+
+
+def _lock(window: Window) -> Window:
+    return (
+        Window.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("hall")
+        .get(pk=window.pk)
+    )
+
+
+def window_set_status(
+    *,
+    window: Window,
+    status: str,
+    clerk: User | None = None,
+    at: dt.datetime | None = None,
+) -> Window:
+    """Open, pause or close a window.
+
+    Pausing keeps the current ticket (the clerk finishes it, then calls nobody new);
+    closing needs the window free, so no visitor is left standing at a closed window.
+    Opening records the clerk who opened it, when given.
+    """
+    if status not in Window.Status.values:
+        raise QueueError(
+            _("Unknown window status %(s)s; use open, paused or closed.") % {"s": status},
+            field="status",
+        )
+    with transaction.atomic():
+        window = _lock(window)
+        if status == Window.Status.CLOSED:
+            current = Ticket.objects.current().filter(window=window).first()
+            if current is not None:
+                raise QueueError(
+                    _("Window %(label)s still holds ticket %(number)s; finish it before closing.")
+                    % {"label": window.label, "number": current.number}
+                )
+        fields = ["status", "status_changed_at"]
+        if window.status != status:
+            window.status = status
+            window.status_changed_at = at or timezone.now()
+        if status == Window.Status.OPEN and clerk is not None and clerk.is_authenticated:
+            window.clerk_id = clerk.pk
+            fields.append("clerk")
+        if status == Window.Status.CLOSED:
+            window.clerk = None
+            fields.append("clerk")
+        window.save(update_fields=fields)
+        publish_window_change_on_commit(window)
+    return window
+
+
+def window_open(
+    *, window: Window, clerk: User | None = None, at: dt.datetime | None = None
+) -> Window:
+    return window_set_status(window=window, status=Window.Status.OPEN, clerk=clerk, at=at)
+
+
+def window_pause(*, window: Window, at: dt.datetime | None = None) -> Window:
+    return window_set_status(window=window, status=Window.Status.PAUSED, at=at)
+
+
+def window_close(*, window: Window, at: dt.datetime | None = None) -> Window:
+    return window_set_status(window=window, status=Window.Status.CLOSED, at=at)
+
+
+def window_set_skills(*, window: Window, services: Iterable[Service]) -> Window:
+    """Replace the services a window handles; each must be offered at its hall."""
+    services = list(services)
+    if not services:
+        raise QueueError(_("A window needs at least one service."), field="skills")
+    offered = set(
+        HallService.objects.filter(hall_id=window.hall_id, enabled=True).values_list(
+            "service_id", flat=True
+        )
+    )
+    foreign = [s.prefix for s in services if s.pk not in offered]
+    if foreign:
+        raise QueueError(
+            _("Not offered at this hall: %(list)s") % {"list": ", ".join(sorted(foreign))},
+            field="skills",
+        )
+    with transaction.atomic():
+        window = _lock(window)
+        window.skills.set(services)
+        publish_window_change_on_commit(window)
+    return window
+
+
+def window_set_auto_call(*, window: Window, enabled: bool) -> Window:
+    with transaction.atomic():
+        window = _lock(window)
+        window.auto_call = enabled
+        window.save(update_fields=["auto_call"])
+        publish_window_change_on_commit(window)
+    return window
