@@ -1,0 +1,76 @@
+"""A hall's live state: its queues per service and its windows."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Router
+
+from queueing.api.auth import access_hall_for_token, token_of
+from queueing.api.schemas import (
+    ERRORS,
+    CurrentTicketOut,
+    HallPath,
+    HallStateOut,
+    HallTotalsOut,
+    ServiceQueueOut,
+    WindowStateOut,
+)
+from queueing.models import Ticket, Window
+from queueing.selectors import hall_state
+
+router = Router(tags=["halls"])
+
+
+@router.get("/halls/{hall}/state", response={200: HallStateOut, **ERRORS})
+def get_hall_state(request: HttpRequest, hall: HallPath) -> HallStateOut:
+    """Queues per service (waiting, longest wait, issued and served today), every
+    window (status, skills, the ticket it holds, seconds in that state) and totals."""
+    state = hall_state(access_hall_for_token(token_of(request), hall))
+    statuses = [ws.window.status for ws in state.windows]
+    return HallStateOut(
+        hall=state.hall.code,
+        name=state.hall.display_name,
+        at=state.at,
+        business_date=state.business_date,
+        totals=HallTotalsOut(
+            waiting=state.waiting,
+            issued_today=sum(q.issued_today for q in state.services),
+            served_today=sum(q.served_today for q in state.services),
+            windows_open=statuses.count(Window.Status.OPEN),
+            windows_paused=statuses.count(Window.Status.PAUSED),
+            windows_closed=statuses.count(Window.Status.CLOSED),
+        ),
+        services=[
+            ServiceQueueOut(
+                service=q.service.prefix,
+                name=q.service.display_name,
+                waiting=q.waiting,
+                longest_wait_s=q.longest_wait_s,
+                target_wait_min=q.service.target_wait_min,
+                issued_today=q.issued_today,
+                served_today=q.served_today,
+            )
+            for q in state.services
+        ],
+        windows=[
+            WindowStateOut(
+                id=ws.window.pk,
+                label=ws.window.label,
+                status=Window.Status(ws.window.status),
+                is_priority=ws.window.is_priority,
+                skills=[s.prefix for s in ws.skills],
+                ticket=CurrentTicketOut(
+                    id=ws.ticket.pk,
+                    number=ws.ticket.number,
+                    service=ws.ticket.service.prefix,
+                    status=Ticket.Status(ws.ticket.status),
+                    called_at=ws.ticket.called_at,
+                    started_at=ws.ticket.started_at,
+                )
+                if ws.ticket
+                else None,
+                seconds_in_state=ws.seconds_in_state,
+            )
+            for ws in state.windows
+        ],
+    )
