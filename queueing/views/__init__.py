@@ -1,0 +1,1 @@
+"""The pages: home and hall pages, the kiosk, the window console, the calling display."""

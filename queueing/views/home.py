@@ -1,0 +1,68 @@
+"""Where each user starts: the home page sends them to what they do, and a hall page
+lists the hall's windows with links to its consoles, kiosk and display."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET
+
+from queueing import selectors
+from queueing.access import (
+    CONSOLE_ROLES,
+    DISPLAY_ROLES,
+    KIOSK_ROLES,
+    VIEW_ROLES,
+    access_hall_for_user,
+    roles_for,
+)
+from queueing.models import Hall, StaffRole
+from queueing.routing import hall_queue_path
+from queueing.views.common import HtmxHttpRequest, StaffRequest
+
+Role = StaffRole.Role
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    """A kiosk device goes to its kiosk; staff of one hall to that hall's page (where a
+    clerk picks a window); a director, or anyone working at several halls, gets the list
+    of their halls; a user with no role an explanation."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    halls: dict[Hall, list[StaffRole]] = {}
+    for role in (
+        StaffRole.objects.filter(user=user).select_related("hall").order_by("hall__code", "role")
+    ):
+        halls.setdefault(role.hall, []).append(role)
+    if len(halls) == 1 and not user.is_superuser:
+        hall, held = next(iter(halls.items()))
+        kinds = {role.role for role in held}
+        if kinds == {Role.KIOSK}:
+            return redirect("queueing:kiosk", code=hall.code)
+        if Role.DIRECTOR not in kinds:
+            return redirect("queueing:hall", code=hall.code)
+    if user.is_superuser:
+        for hall in Hall.objects.order_by("code"):
+            halls.setdefault(hall, [])
+    return render(request, "queueing/home.html", {"halls": list(halls.items())})
+
+
+@require_GET
+@login_required
+def hall(request: StaffRequest, code: str) -> HttpResponse:
+    hall = access_hall_for_user(request.user, code, VIEW_ROLES)
+    held = roles_for(request.user, hall)
+    everything = request.user.is_superuser
+    context = {
+        "hall": hall,
+        "state": selectors.hall_state(hall),
+        "can_console": everything or bool(held & set(CONSOLE_ROLES)),
+        "can_kiosk": everything or bool(held & set(KIOSK_ROLES)),
+        "can_display": everything or bool(held & set(DISPLAY_ROLES)),
+        "live_socket": hall_queue_path(hall.code),
+    }
+    return render(request, "queueing/hall.html", context)

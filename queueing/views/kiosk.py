@@ -1,0 +1,69 @@
+"""The ticket machine: choose a service, optionally give an ID number, get a number."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from queueing import selectors
+from queueing.access import KIOSK_ROLES, access_hall_for_user
+from queueing.forms import TicketIssueForm
+from queueing.models import Hall
+from queueing.routing import hall_queue_path
+from queueing.services import QueueError, ticket_issue
+from queueing.views.common import StaffRequest, error_status, render_page
+
+TEMPLATE = "queueing/kiosk.html"
+PARTIALS = ("kiosk-main", "kiosk-services")
+RETURN_AFTER_S = 15
+
+
+def _context(hall: Hall, form: TicketIssueForm) -> dict[str, object]:
+    return {
+        "hall": hall,
+        "form": form,
+        "state": selectors.hall_state(hall),
+        "live_socket": hall_queue_path(hall.code),
+    }
+
+
+@require_GET
+@login_required
+def kiosk(request: StaffRequest, code: str) -> HttpResponse:
+    hall = access_hall_for_user(request.user, code, KIOSK_ROLES)
+    return render_page(request, TEMPLATE, _context(hall, TicketIssueForm()), partials=PARTIALS)
+
+
+@sensitive_post_parameters("id_number")
+@require_POST
+@login_required
+def kiosk_issue(request: StaffRequest, code: str) -> HttpResponse:
+    hall = access_hall_for_user(request.user, code, KIOSK_ROLES)
+    form = TicketIssueForm(request.POST)
+    if form.is_valid():
+        try:
+            ticket = ticket_issue(
+                hall=hall,
+                service=form.cleaned_data["service"],
+                id_number=form.cleaned_data["id_number"] or None,
+                is_disabled=form.cleaned_data["is_disabled"],
+                has_appointment=form.cleaned_data["has_appointment"],
+                actor=request.user,
+            )
+        except QueueError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = error_status(exc)
+        else:
+            context = {
+                "hall": hall,
+                "ticket": ticket,
+                "ahead": selectors.position_in_queue(ticket),
+                "return_after_s": RETURN_AFTER_S,
+                "live_socket": hall_queue_path(hall.code),
+            }
+            return render_page(request, TEMPLATE, context, partial="kiosk-ticket")
+    else:
+        status = 422
+    return render_page(request, TEMPLATE, _context(hall, form), partial="kiosk-main", status=status)

@@ -1,0 +1,133 @@
+"""Where users start: login and logout, the home page that sends each one to their work,
+the hall page, the language switch."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from queueing import services
+from tests.conftest import login
+from tests.factories import make_user
+
+
+def test_it_sends_anonymous_visitors_to_login(city):
+    for path in ("/", "/halls/h1/"):
+        response = Client().get(path)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+
+
+def test_it_shows_a_bilingual_login_page(city):
+    body = Client().get("/accounts/login/").content.decode()
+    assert "登录" in body and "用户名" in body and 'lang="zh-Hans"' in body
+    client = Client()
+    client.cookies["django_language"] = "en"
+    body = client.get("/accounts/login/").content.decode()
+    assert "Log in" in body and "Username" in body
+
+
+def test_it_logs_in_and_sends_the_user_home(city):
+    response = Client().post("/accounts/login/", {"username": "bob", "password": "pw"})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_it_refuses_a_wrong_password_with_a_message(city):
+    response = Client().post("/accounts/login/", {"username": "bob", "password": "nope"})
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_it_logs_out_by_post(city):
+    client = login(city.bob)
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert client.get("/").status_code == 302
+
+
+def test_it_sends_a_kiosk_device_to_its_kiosk(city):
+    response = login(city.kiosk1).get("/")
+    assert response.status_code == 302 and response["Location"] == "/halls/h1/kiosk/"
+
+
+@pytest.mark.parametrize("who", ["bob", "alice", "carol"])
+def test_it_sends_staff_of_one_hall_to_its_page(city, who):
+    response = login(getattr(city, who)).get("/")
+    assert response.status_code == 302 and response["Location"] == "/halls/h1/"
+
+
+def test_it_lists_a_director_s_halls(city):
+    response = login(city.dave).get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "第一服务大厅" in body and "第二服务大厅" in body
+    assert 'href="/halls/h1/"' in body and 'href="/halls/h2/"' in body
+    assert "局领导" in body
+
+
+def test_it_lists_every_hall_for_a_superuser(city):
+    admin = User.objects.create_superuser("root", password="pw")
+    body = login(admin).get("/").content.decode()
+    assert 'href="/halls/h1/"' in body and 'href="/halls/h2/"' in body
+
+
+def test_it_explains_the_empty_state_to_a_user_without_a_role(city):
+    nobody = make_user("nobody")
+    response = login(nobody).get("/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "没有角色" in body and "nobody" in body
+
+
+def test_it_lets_a_clerk_pick_a_window(city):
+    body = login(city.bob).get("/halls/h1/").content.decode()
+    for window in (city.w1, city.w2, city.w3):
+        assert f'href="/windows/{window.pk}/console/"' in body
+    assert 'href="/halls/h1/display/"' in body
+    assert 'href="/halls/h1/kiosk/"' not in body  # not a kiosk role
+
+
+def test_it_gives_a_manager_every_screen_of_the_hall(city):
+    body = login(city.alice).get("/halls/h1/").content.decode()
+    assert f'href="/windows/{city.w1.pk}/console/"' in body
+    assert 'href="/halls/h1/kiosk/"' in body and 'href="/halls/h1/display/"' in body
+
+
+def test_it_shows_floor_staff_and_directors_the_hall_without_consoles(city):
+    for user in (city.carol, city.dave):
+        response = login(user).get("/halls/h1/")
+        assert response.status_code == 200
+        assert "/console/" not in response.content.decode()
+
+
+def test_it_shows_what_each_window_holds(city):
+    services.ticket_issue(hall=city.h1, service=city.pension)
+    services.ticket_call_next(window=city.w2)
+    body = login(city.alice).get("/halls/h1/").content.decode()
+    assert "A001" in body and "已叫号" in body
+
+
+def test_it_refuses_the_hall_page_to_another_hall_s_staff(city):
+    assert login(city.eve).get("/halls/h1/").status_code == 403
+
+
+def test_it_switches_the_language_to_english_and_back(city):
+    client = login(city.alice)
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/halls/h1/"})
+    assert response.status_code == 302 and response["Location"] == "/halls/h1/"
+    body = client.get("/halls/h1/").content.decode()
+    assert "First Hall" in body and "Choose your window" in body and "Pensions" in body
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/halls/h1/"})
+    body = client.get("/halls/h1/").content.decode()
+    assert "第一服务大厅" in body and "选择您的窗口" in body
+
+
+@pytest.mark.parametrize("waiting", [5, 50])
+def test_it_renders_the_hall_page_in_a_fixed_number_of_queries(
+    city, waiting, django_assert_max_num_queries
+):
+    for _ in range(waiting):
+        services.ticket_issue(hall=city.h1, service=city.pension)
+    services.ticket_call_next(window=city.w1)
+    client = login(city.alice)
+    with django_assert_max_num_queries(10):
+        assert client.get("/halls/h1/").status_code == 200

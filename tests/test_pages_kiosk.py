@@ -1,0 +1,179 @@
+"""The ticket machine page: who may use it, what a visitor sees, and what it refuses."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from queueing import services
+from queueing.models import Ticket, Visitor
+from tests.conftest import login
+from tests.factories import make_service, national_id
+
+KIOSK = "/halls/h1/kiosk/"
+ISSUE = "/halls/h1/kiosk/tickets/"
+HTMX = {"HX-Request": "true", "HX-Target": "kiosk-main"}
+
+
+def issue(city, service=None, **kw):
+    return services.ticket_issue(hall=city.h1, service=service or city.pension, **kw)
+
+
+def test_it_names_its_routes():
+    assert reverse("queueing:kiosk", kwargs={"code": "h1"}) == KIOSK
+    assert reverse("queueing:kiosk-issue", kwargs={"code": "h1"}) == ISSUE
+
+
+def test_it_sends_anonymous_visitors_to_login(city):
+    for response in (Client().get(KIOSK), Client().post(ISSUE, {"service": "pension"})):
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    assert not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["eve", "bob", "carol", "dave"])
+def test_it_refuses_staff_without_a_kiosk_role_at_the_hall(city, who):
+    client = login(getattr(city, who))
+    assert client.get(KIOSK).status_code == 403
+    assert client.post(ISSUE, {"service": "pension"}).status_code == 403
+    assert not Ticket.objects.exists()
+
+
+def test_it_answers_404_for_an_unknown_hall(city):
+    assert login(city.kiosk1).get("/halls/nowhere/kiosk/").status_code == 404
+
+
+def test_it_offers_a_button_per_service_with_its_waiting_count(city):
+    issue(city)
+    issue(city)
+    response = login(city.kiosk1).get(KIOSK)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "养老保险" in body and "社会保险" in body
+    assert 'name="service" value="pension"' in body
+    assert "2 人等候" in body
+    assert 'autocomplete="off"' in body
+
+
+def test_it_lets_a_manager_use_the_kiosk(city):
+    assert login(city.alice).get(KIOSK).status_code == 200
+
+
+def test_it_hands_out_a_number_and_says_how_many_are_ahead(city):
+    issue(city)
+    response = login(city.kiosk1).post(ISSUE, {"service": "pension"}, headers=HTMX)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "A002" in body
+    assert "前面还有 1 人" in body
+    assert "<html" not in body  # only the fragment htmx swaps in
+    ticket = Ticket.objects.get(number="A002")
+    assert ticket.status == Ticket.Status.WAITING
+    assert ticket.service == city.pension
+
+
+def test_it_shows_the_ticket_on_a_full_page_without_htmx(city):
+    response = login(city.kiosk1).post(ISSUE, {"service": "social"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "<html" in body and "B001" in body
+    assert "前面没有人" in body
+
+
+def test_it_tells_an_elderly_visitor_about_priority_without_echoing_the_number(city):
+    number = national_id(dt.date(1950, 3, 1))
+    response = login(city.kiosk1).post(
+        ISSUE, {"service": "pension", "id_number": number}, headers=HTMX
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "优先" in body
+    assert number not in body
+    ticket = Ticket.objects.get()
+    assert ticket.is_elderly
+    assert ticket.visitor is not None and ticket.visitor.masked_id != number
+
+
+def test_it_records_disabled_and_appointment_flags(city):
+    login(city.kiosk1).post(
+        ISSUE, {"service": "pension", "is_disabled": "on", "has_appointment": "on"}, headers=HTMX
+    )
+    ticket = Ticket.objects.get()
+    assert ticket.is_disabled and ticket.has_appointment
+
+
+def test_it_refuses_a_bad_id_number_with_the_reason_and_without_echoing_it(city):
+    good = national_id(dt.date(1980, 5, 17))
+    typo = good[:-1] + ("0" if good[-1] != "0" else "1")
+    response = login(city.kiosk1).post(
+        ISSUE, {"service": "pension", "id_number": typo, "is_disabled": "on"}, headers=HTMX
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "校验位" in body  # the check character does not match
+    assert typo not in body
+    assert typo[:14] not in body  # not even the start of it
+    assert 'aria-invalid="true"' in body
+    assert "checked" in body  # the other answers are kept
+    assert not Ticket.objects.exists()
+    assert not Visitor.objects.exists()
+
+
+def test_it_marks_the_id_number_as_sensitive_for_error_reports(city):
+    response = login(city.kiosk1).post(ISSUE, {"service": "pension", "id_number": "123"})
+    assert response.status_code == 422
+    assert getattr(response.wsgi_request, "sensitive_post_parameters", None) == ("id_number",)
+
+
+def test_it_refuses_an_unknown_service(city):
+    response = login(city.kiosk1).post(ISSUE, {"service": "nonsense"}, headers=HTMX)
+    assert response.status_code == 422
+    assert "未知的业务" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_it_refuses_a_service_the_hall_does_not_offer(city):
+    make_service("C", code="medical", name_zh="医疗保险", name_en="Medical insurance")
+    response = login(city.kiosk1).post(ISSUE, {"service": "medical"}, headers=HTMX)
+    assert response.status_code == 422
+    assert "本大厅不办理" in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_it_refreshes_only_the_service_buttons_for_a_push(city):
+    issue(city)
+    response = login(city.kiosk1).get(
+        KIOSK, headers={"HX-Request": "true", "HX-Target": "kiosk-services"}
+    )
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="kiosk-services"')
+    assert "1 人等候" in body
+    assert "id_number" not in body
+
+
+def test_it_goes_back_to_the_start_after_a_ticket(city):
+    login(city.kiosk1).post(ISSUE, {"service": "pension"}, headers=HTMX)
+    response = login(city.kiosk1).get(KIOSK, headers=HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="kiosk-main"')
+    assert 'name="id_number"' in body
+
+
+def test_it_serves_the_page_in_english(city):
+    client = login(city.kiosk1)
+    client.cookies["django_language"] = "en"
+    body = client.get(KIOSK).content.decode()
+    assert "Take a number" in body and "Pensions" in body and "First Hall" in body
+
+
+@pytest.mark.parametrize("waiting", [5, 50])
+def test_it_renders_the_kiosk_in_a_fixed_number_of_queries(
+    city, waiting, django_assert_max_num_queries
+):
+    for _ in range(waiting):
+        issue(city)
+    client = login(city.kiosk1)
+    with django_assert_max_num_queries(9):
+        response = client.get(KIOSK)
+    assert f"{waiting} 人等候" in response.content.decode()
