@@ -1,0 +1,126 @@
+"""The live alert feed over WebSocket: `ws/halls/<code>/alerts/`.
+
+A user joins only the alert group of a hall where they hold an alert role. Pushes say
+which alert changed; the consumer reads the row and sends it, so what a browser shows
+always comes from the database. A browser that reconnects sends
+`{"type": "resync", "since": <last seq>}` and receives everything it missed. Every
+`ALERT_SESSION_RECHECK_S` seconds the consumer checks the session and the role again
+and closes (4401 / 4403) when either is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+
+from hall_ops.alerts.push import alerts_group
+from hall_ops.alerts.selectors import alert_as_dict, alerts_since, last_seq
+from hall_ops.models import Alert
+from queueing.access import roles_for
+from queueing.models import Hall, StaffRole
+
+ALERT_ROLES = {StaffRole.Role.FLOOR, StaffRole.Role.MANAGER, StaffRole.Role.DIRECTOR}
+CLOSE_LOGGED_OUT = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class AlertConsumer(AsyncJsonWebsocketConsumer):
+    hall: Hall | None = None
+    group: str | None = None
+    _recheck: asyncio.Task[None] | None = None
+
+    async def connect(self) -> None:
+        code = self.scope["url_route"]["kwargs"]["hall"]
+        self.hall = await self._allowed_hall(code)
+        if self.hall is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group = alerts_group(self.hall.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        self._recheck = asyncio.create_task(self._recheck_loop())
+
+    async def disconnect(self, code: int) -> None:
+        if self._recheck is not None:
+            self._recheck.cancel()
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "resync":
+            await self.send_json({"type": "error", "detail": "expected {type: resync, since}"})
+            return
+        since = content.get("since", 0)
+        if not isinstance(since, int) or isinstance(since, bool) or since < 0:
+            await self.send_json({"type": "error", "detail": "since: a non-negative integer"})
+            return
+        alerts, last = await self._since(since)
+        await self.send_json({"type": "resync", "since": since, "last_seq": last, "alerts": alerts})
+
+    async def alert_changed(self, event: dict[str, Any]) -> None:
+        alert = await self._alert(event["alert_id"])
+        if alert is not None:
+            await self.send_json({"type": "alert", "alert": alert})
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _recheck_loop(self) -> None:
+        while True:
+            await asyncio.sleep(settings.ALERT_SESSION_RECHECK_S)
+            verdict = await self._still_allowed()
+            if verdict is not None:
+                with contextlib.suppress(Exception):
+                    await self.close(code=verdict)
+                return
+
+    @database_sync_to_async
+    def _allowed_hall(self, code: str) -> Hall | None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return None
+        hall = Hall.objects.filter(code=code).first()
+        if hall is None or not (user.is_superuser or roles_for(user, hall) & ALERT_ROLES):
+            return None
+        return hall
+
+    @database_sync_to_async
+    def _still_allowed(self) -> int | None:
+        """None while the session and the role hold; else the close code."""
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        stored = SessionStore(session_key=key).load() if key else {}
+        # a fresh row: the scope's user is as it was at connect
+        user = get_user_model().objects.filter(pk=self.scope["user"].pk, is_active=True).first()
+        if (
+            user is None
+            or str(stored.get(SESSION_KEY)) != str(user.pk)
+            or stored.get(HASH_SESSION_KEY) != user.get_session_auth_hash()
+        ):
+            return CLOSE_LOGGED_OUT
+        assert self.hall is not None
+        if not (user.is_superuser or roles_for(user, self.hall) & ALERT_ROLES):
+            return CLOSE_FORBIDDEN
+        return None
+
+    @database_sync_to_async
+    def _since(self, seq: int) -> tuple[list[dict[str, Any]], int]:
+        assert self.hall is not None
+        return [alert_as_dict(a) for a in alerts_since(self.hall, seq)], last_seq(self.hall)
+
+    @database_sync_to_async
+    def _alert(self, alert_id: int) -> dict[str, Any] | None:
+        alert = (
+            Alert.objects.select_related(
+                "hall", "ticket", "window", "service", "acknowledged_by", "closed_by"
+            )
+            .filter(pk=alert_id, hall=self.hall)
+            .first()
+        )
+        return alert_as_dict(alert) if alert else None
