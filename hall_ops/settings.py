@@ -255,6 +255,8 @@ HALL_ELDERLY_AGE = env_int("HALL_ELDERLY_AGE", 60, minimum=1)
 
 # How often a live feed re-checks that its user is still logged in and holds the role.
 ALERT_SESSION_RECHECK_S = env_int("ALERT_SESSION_RECHECK_S", 30, minimum=1)
+# How often the time rules (long wait, idle window, escalation) run, by beat or in-process.
+ALERT_SCAN_INTERVAL_S = env_int("ALERT_SCAN_INTERVAL_S", 15, minimum=1)
 
 LOGGING: dict[str, Any] = {
     "version": 1,

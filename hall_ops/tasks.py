@@ -4,11 +4,10 @@ twice, and periodic ones register themselves in hall_ops.scheduler."""
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from hall_ops.alerts import rules
 from hall_ops.scheduler import register_periodic
-
-ALERT_SCAN_EVERY_S = 15
 
 
 @shared_task(name="hall_ops.run_alert_scans", acks_late=True)
@@ -17,4 +16,4 @@ def run_alert_scans() -> dict[str, int]:
     return rules.run_alert_scans()
 
 
-register_periodic("hall_ops.run_alert_scans", ALERT_SCAN_EVERY_S, run_alert_scans)
+register_periodic("hall_ops.run_alert_scans", settings.ALERT_SCAN_INTERVAL_S, run_alert_scans)

@@ -4,32 +4,14 @@ import datetime as dt
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from hall_ops.alerts.services import alert_acknowledge, alert_raise
-from hall_ops.asgi import application
 from queueing import services
 from queueing.models import StaffRole
 from tests.factories import national_id
+from tests.ws_support import connect
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ORIGIN = (b"origin", b"http://localhost")
-
-
-def cookie_for(user) -> tuple[bytes, bytes]:
-    client = Client()
-    client.force_login(user)
-    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
-
-
-async def connect(user, hall="h1", origin=ORIGIN):
-    headers = [origin]
-    if user is not None:
-        headers.append(await database_sync_to_async(cookie_for)(user))
-    communicator = WebsocketCommunicator(application, f"/ws/halls/{hall}/alerts/", headers)
-    connected, code = await communicator.connect(timeout=5)
-    return communicator, connected, code
 
 
 async def test_it_rejects_anonymous_users(city):

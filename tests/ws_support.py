@@ -1,0 +1,31 @@
+"""Connecting to the live feeds as a logged-in user, the way a browser does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from hall_ops.asgi import application
+
+ORIGIN = (b"origin", b"http://localhost")
+
+
+def cookie_for(user: Any) -> tuple[bytes, bytes]:
+    client = Client()
+    client.force_login(user)
+    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
+
+
+async def connect(
+    user: Any, hall: str = "h1", origin: tuple[bytes, bytes] = ORIGIN
+) -> tuple[WebsocketCommunicator, bool, Any]:
+    """(communicator, connected, close code) for the alert feed of `hall`."""
+    headers = [origin]
+    if user is not None:
+        headers.append(await database_sync_to_async(cookie_for)(user))
+    communicator = WebsocketCommunicator(application, f"/ws/halls/{hall}/alerts/", headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
