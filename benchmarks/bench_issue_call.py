@@ -34,6 +34,7 @@ import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -96,7 +97,7 @@ def hall_lock_baseline(enabled: bool) -> Iterator[None]:
         return
     original = tickets._check_window_can_call
 
-    def locked(window):  # type: ignore[no-untyped-def]
+    def locked(window: Any) -> None:
         # NO KEY: kiosks inserting tickets (a key-share lock on the hall) still pass
         Hall.objects.select_for_update(no_key=True).filter(pk=window.hall_id).values("pk").get()
         return original(window)

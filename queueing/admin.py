@@ -165,7 +165,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ["key_prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
             return ["name", "halls"]
         return ["name", "halls", *self.readonly_fields]
