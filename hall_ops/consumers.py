@@ -1,8 +1,8 @@
 """The live alert feed over WebSocket: `ws/halls/<code>/alerts/`.
 
-A user joins only the alert group of a hall where they hold an alert role. Pushes say
-which alert changed; the consumer reads the row and sends it, so what a browser shows
-always comes from the database. A browser that reconnects sends
+A user joins only the alert group of a hall where they hold an alert role. A push
+carries the alert as read from the database after its commit (hall_ops.alerts.push);
+the consumer forwards it. A browser that reconnects sends
 `{"type": "resync", "since": <last seq>}` and receives everything it missed. Every
 `ALERT_SESSION_RECHECK_S` seconds the consumer checks the session and the role again
 and closes (4401 / 4403) when either is gone.
@@ -65,7 +65,9 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "resync", "since": since, "last_seq": last, "alerts": alerts})
 
     async def alert_changed(self, event: dict[str, Any]) -> None:
-        alert = await self._alert(event["alert_id"])
+        alert = event.get("alert")
+        if alert is None:  # a push without the row (an older sender): read it
+            alert = await self._alert(event["alert_id"])
         if alert is not None:
             await self.send_json({"type": "alert", "alert": alert})
 
