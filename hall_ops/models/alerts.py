@@ -14,6 +14,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from queueing.models import Hall, Service, Ticket, Window
 
@@ -71,10 +72,11 @@ class Alert(models.Model):
         CRITICAL = 4, _("critical")
 
     class State(models.TextChoices):
-        OPEN = "open", _("open")
-        ACKNOWLEDGED = "acknowledged", _("acknowledged")
-        RESOLVED = "resolved", _("resolved")
-        EXPIRED = "expired", _("expired")
+        # "open" is also a window's status, translated otherwise: give these a context
+        OPEN = "open", pgettext_lazy("alert state", "open")
+        ACKNOWLEDGED = "acknowledged", pgettext_lazy("alert state", "acknowledged")
+        RESOLVED = "resolved", pgettext_lazy("alert state", "resolved")
+        EXPIRED = "expired", pgettext_lazy("alert state", "expired")
 
     ACTIVE_STATES = (State.OPEN, State.ACKNOWLEDGED)
 

@@ -63,6 +63,8 @@ def hall(request: StaffRequest, code: str) -> HttpResponse:
         "can_console": everything or bool(held & set(CONSOLE_ROLES)),
         "can_kiosk": everything or bool(held & set(KIOSK_ROLES)),
         "can_display": everything or bool(held & set(DISPLAY_ROLES)),
+        # for other apps' links on this page (the operations screens), without a query
+        "held_roles": held,
         "live_socket": hall_queue_path(hall.code),
     }
     return render(request, "queueing/hall.html", context)
