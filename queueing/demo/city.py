@@ -274,7 +274,11 @@ def start_page(login: Login) -> str:
     if login.role == "admin":
         return reverse("admin:index")
     if login.role == R.DIRECTOR:
-        return reverse("home")  # the list of their halls
+        return reverse("ops:overview")  # every hall of their scope, live
+    if login.role == R.MANAGER:
+        return reverse("ops:board", kwargs={"code": login.hall})
+    if login.role == R.FLOOR:
+        return reverse("ops:tablet", kwargs={"code": login.hall})
     if login.role == R.KIOSK:
         return reverse("queueing:kiosk", kwargs={"code": login.hall})
     if login.role == R.CLERK:
