@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: demo test install install-test system-deps lint serve migrate messages clean
+.PHONY: demo test install install-test system-deps vision-data lint serve migrate messages clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,10 @@ $(VENV)/.base: pyproject.toml
 	$(PY) -m pip install -q -e .
 	touch $@
 
+# The test extra and the vision extra: Ultralytics and PyTorch (several GB), so that the
+# YOLO backend is tested too (tests/test_vision_yolo.py).
 $(VENV)/.test: $(VENV)/.base
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -e '.[test,vision]'
 	touch $@
 
 install: $(VENV)/.base
@@ -31,6 +33,15 @@ system-deps:
 		if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk; \
 		else sudo apt-get update -q && sudo apt-get install -y -q chromium fonts-noto-cjk; fi; \
 	fi
+
+# Real footage of pedestrians for the vision tests: Debian's opencv-doc ships it; it is
+# fetched, never committed (the tests fetch it themselves too when it is missing).
+VTEST := var/test-cache/vtest.avi
+$(VTEST):
+	mkdir -p $(@D)
+	tmp=$$(mktemp -d) && (cd $$tmp && apt-get download -q opencv-doc && dpkg-deb -x opencv-doc_*.deb x) \
+		&& mv $$tmp/x/usr/share/doc/opencv-doc/examples/data/vtest.avi $@ && rm -rf $$tmp
+vision-data: $(VTEST)
 
 # The demo is the embedded default whatever the shell exports: SQLite in var/, no Redis.
 DEMO_ENV := env -u DATABASE_URL -u REDIS_URL -u EMBEDDED_SCHEDULER PORT=$(PORT)
@@ -52,7 +63,7 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
 
-test: install-test system-deps lint
+test: install-test system-deps vision-data lint
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
 

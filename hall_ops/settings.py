@@ -201,6 +201,20 @@ CHANNEL_LAYERS: dict[str, Any] = (
     else {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 )
 
+# The cache holds short-lived things every web process must see (a camera's
+# calibration snapshot): Redis when there is one, else this process's memory.
+CACHES: dict[str, Any] = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CHANNELS_PREFIX", "hallops"),
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 # Celery: the Redis broker in production; without REDIS_URL the embedded default runs
 # its periodic jobs in-process (hall_ops.scheduler) and never enqueues.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -12,4 +12,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("queueing.urls")),
     path("", include("hall_ops.ops_urls")),
+    path("", include("vision.urls")),
 ]

@@ -22,6 +22,7 @@ from schemathesis.generation import GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.api_support import API, issue, token_client
+from tests.vision_app_support import make_camera, make_zone
 
 SCHEMA = schemathesis.openapi.from_wsgi(f"{API}/openapi.json", get_wsgi_application())
 
@@ -42,7 +43,11 @@ def test_it_never_fails_and_keeps_to_its_schema_whatever_it_is_sent(city, mode):
     api = token_client(city.h1)
     headers = {"Authorization": f"Bearer {api.key}"}
     ticket = issue(api, city.h1, "A")
+    camera = make_camera(city.h1)  # the vision routes, with a camera this token may use
+    make_zone(camera)
+    camera.api_tokens.add(api.token)
     real = {"hall": "h1", "ticket_id": ticket["id"], "window_id": city.w1.pk}
+    real["camera_id"] = camera.pk
 
     @given(case=SCHEMA.as_strategy(mode), aim_at_real_rows=st.booleans())
     @settings(

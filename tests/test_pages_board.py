@@ -396,3 +396,29 @@ def test_it_keeps_the_chart_json_well_formed(city):
     )
     data = json.loads(body[start : body.index("</script>", start)])
     assert set(data) == {"labels", "arrivals", "served"} and sum(data["arrivals"]) == 1
+
+
+# --- camera counts -----------------------------------------------------------------
+
+
+def test_it_shows_zone_counts_and_a_dark_camera_beside_the_tickets(city):
+    from django.utils import timezone
+
+    from tests.vision_app_support import make_camera, make_zone
+    from vision.models import ZoneMinute
+
+    now = timezone.now()
+    camera = make_camera(city.h1, last_seen_at=now)
+    zone = make_zone(camera)
+    minute = now.replace(second=0, microsecond=0)
+    ZoneMinute.objects.create(zone=zone, minute=minute, mean=7.0, peak=9, samples=60)
+    make_camera(city.h1, name="door", created_at=now - dt.timedelta(minutes=5))
+
+    page = login(city.alice).get("/halls/h1/board/", headers={"Accept-Language": "en"})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert f'data-zone="{zone.pk}"' in html
+    assert "7 people in the waiting areas, 0 tickets waiting." in html
+    assert "(peak 9)" in html
+    assert "Cameras offline: door" in html
+    assert "Cameras offline: entrance" not in html

@@ -44,6 +44,7 @@ from queueing.models import Hall
 from queueing.routing import hall_queue_path
 from queueing.services import QueueError, window_set_skills, window_set_status
 from queueing.views.common import StaffRequest, render_page
+from vision.selectors import hall_occupancy
 
 TEMPLATE = "hall_ops/board.html"
 LIVE, ALERTS = "board-live", "board-alerts"
@@ -63,6 +64,7 @@ def _context(request: StaffRequest, hall: Hall, parts: tuple[str, ...]) -> dict[
     if LIVE in parts:
         context["state"] = selectors.hall_state(hall)
         context["chart"] = arrivals_and_served(hall, at=context["state"].at).as_dict()
+        context["occupancy"] = hall_occupancy(hall, at=context["state"].at)
     if ALERTS in parts:
         context["alerts"] = alert_feed(hall)
     return context

@@ -55,5 +55,6 @@ api = HallOpsAPI(
 install_error_handlers(api)
 for module in (halls, tickets, windows, ingest):
     api.add_router("", module.router)
+api.add_router("", "vision.api.router")  # the vision worker's: /api/v1/vision/...
 
 __all__ = ["api"]
