@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from queueing.estimation import Estimate, estimate_hall
 from queueing.models import Hall, Service, Ticket, TicketEvent, Window
 
 
@@ -144,3 +145,12 @@ def recent_calls(hall: Hall, *, limit: int = 8, at: dt.datetime | None = None) -
         .select_related("ticket", "window")
         .order_by("-at", "-id")[:limit]
     )
+
+
+def arrival_estimates(
+    hall: Hall, *, services: list[Service], at: dt.datetime | None = None
+) -> dict[int, Estimate | None]:
+    """The wait a regular visitor taking a number of each of `services` now can expect,
+    by service id: one simulation of the hall (see queueing.estimation), 2 queries
+    (5 when the hall's model is relearned, at most every two minutes)."""
+    return estimate_hall(hall, at=at, tickets=False, service_ids=[s.pk for s in services]).arrivals

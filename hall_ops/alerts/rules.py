@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from hall_ops.alerts.services import alert_escalate, alert_expire, alert_raise
 from hall_ops.models import Alert, AlertRules
+from queueing.estimation import estimate_hall
 from queueing.models import Hall, Ticket, TicketEvent, Window
 
 K = Alert.Kind
@@ -67,7 +68,7 @@ def on_ticket_event(event: TicketEvent) -> None:
     ended = event.kind in (TE.COMPLETED, TE.NO_SHOW, TE.CANCELLED)
     keys: list[str] = []
     if event.kind == TE.CALLED or ended:
-        keys.append(ticket_key(K.LONG_WAIT, ticket))
+        keys += [ticket_key(K.LONG_WAIT, ticket), ticket_key(K.PREDICTED_BREACH, ticket)]
     if ended:
         keys += [ticket_key(K.ELDERLY, ticket), ticket_key(K.REPEAT_VISIT, ticket)]
     if event.kind == TE.CALLED and event.window_id:
@@ -219,6 +220,74 @@ def scan_long_waits(*, at: dt.datetime | None = None) -> int:
     return changed
 
 
+# A raised prediction stays while the estimate holds above this share of the target,
+# so an estimate hovering at the target does not raise and expire on alternate scans.
+PREDICTED_BREACH_KEEP = 0.9
+
+
+def scan_predicted_breaches(*, at: dt.datetime | None = None) -> int:
+    """One alert per waiting ticket whose expected wait (queueing.estimation) passes its
+    service's target while it has not reached it yet; past the target, the long-wait
+    alert takes over and this one expires. Follows the hall's long-wait switch.
+
+    Two queries, then per hall with tickets still within their target its rules and
+    one simulation (a fixed number of queries), plus one write per new alert.
+    """
+    now = at or timezone.now()
+    active = _active_by_key(K.PREDICTED_BREACH)
+    within: dict[int, list[Ticket]] = {}
+    for ticket in (
+        Ticket.objects.waiting()
+        .filter(issued_at__gt=now - dt.timedelta(days=1))
+        .select_related("hall", "service", "visitor")
+    ):
+        waited = (now - ticket.issued_at).total_seconds()
+        today = ticket.hall.business_date(now)
+        if ticket.business_date == today and waited < ticket.service.target_wait_min * 60:
+            within.setdefault(ticket.hall_id, []).append(ticket)
+    saved = {r.hall_id: r for r in AlertRules.objects.filter(hall_id__in=within)} if within else {}
+    keep: set[tuple[int, str]] = set()
+    raised = 0
+    for hall_id, tickets in within.items():
+        hall = tickets[0].hall
+        if not (saved.get(hall_id) or AlertRules(hall=hall)).long_wait_enabled:
+            continue
+        estimates = estimate_hall(hall, at=now, arrivals=False).tickets
+        for ticket in tickets:
+            target_s = ticket.service.target_wait_min * 60
+            estimate = estimates.get(ticket.pk)
+            key = ticket_key(K.PREDICTED_BREACH, ticket)
+            if estimate is None:
+                continue
+            if (hall_id, key) in active and estimate.expected_s > PREDICTED_BREACH_KEEP * target_s:
+                keep.add((hall_id, key))
+                continue
+            if estimate.expected_s <= target_s:
+                continue
+            keep.add((hall_id, key))
+            alert_raise(
+                hall=hall,
+                kind=K.PREDICTED_BREACH,
+                key=key,
+                severity=SEV.WARNING,
+                ticket=ticket,
+                service=ticket.service,
+                context=_ticket_context(ticket)
+                | {
+                    "target_min": ticket.service.target_wait_min,
+                    "expected_s": estimate.expected_s,
+                    "low_s": estimate.low_s,
+                    "high_s": estimate.high_s,
+                },
+                at=now,
+            )
+            raised += 1
+    for (hall_id, key), alert in active.items():
+        if (hall_id, key) not in keep:
+            alert_expire(alert=alert, reason="breach no longer predicted", at=now)
+    return raised
+
+
 def scan_idle_windows(*, at: dt.datetime | None = None) -> int:
     """An open window that has called nobody for N minutes while its skills have a queue.
 
@@ -290,6 +359,7 @@ def run_alert_scans(*, at: dt.datetime | None = None) -> dict[str, int]:
     now = at or timezone.now()
     return {
         "long_wait": scan_long_waits(at=now),
+        "predicted_breach": scan_predicted_breaches(at=now),
         "idle_window": scan_idle_windows(at=now),
         "escalated": scan_escalations(at=now),
     }

@@ -9,23 +9,29 @@ from queueing.api.auth import access_hall_for_token, token_of
 from queueing.api.schemas import (
     ERRORS,
     CurrentTicketOut,
+    EstimateOut,
     HallPath,
     HallStateOut,
     HallTotalsOut,
     ServiceQueueOut,
     WindowStateOut,
 )
+from queueing.estimation import Estimate
 from queueing.models import Ticket, Window
-from queueing.selectors import hall_state
+from queueing.selectors import arrival_estimates, hall_state
 
 router = Router(tags=["halls"])
 
 
 @router.get("/halls/{hall}/state", response={200: HallStateOut, **ERRORS})
 def get_hall_state(request: HttpRequest, hall: HallPath) -> HallStateOut:
-    """Queues per service (waiting, longest wait, issued and served today), every
-    window (status, skills, the ticket it holds, seconds in that state) and totals."""
+    """Queues per service (waiting, longest wait, issued and served today, the wait
+    a new arrival can expect), every window (status, skills, the ticket it holds,
+    seconds in that state) and totals."""
     state = hall_state(access_hall_for_token(token_of(request), hall))
+    estimates = arrival_estimates(
+        state.hall, services=[q.service for q in state.services], at=state.at
+    )
     statuses = [ws.window.status for ws in state.windows]
     return HallStateOut(
         hall=state.hall.code,
@@ -49,6 +55,7 @@ def get_hall_state(request: HttpRequest, hall: HallPath) -> HallStateOut:
                 target_wait_min=q.service.target_wait_min,
                 issued_today=q.issued_today,
                 served_today=q.served_today,
+                estimate=_estimate_out(estimates.get(q.service.pk)),
             )
             for q in state.services
         ],
@@ -74,3 +81,9 @@ def get_hall_state(request: HttpRequest, hall: HallPath) -> HallStateOut:
             for ws in state.windows
         ],
     )
+
+
+def _estimate_out(estimate: Estimate | None) -> EstimateOut | None:
+    if estimate is None:
+        return None
+    return EstimateOut(expected_s=estimate.expected_s, low_s=estimate.low_s, high_s=estimate.high_s)

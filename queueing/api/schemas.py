@@ -102,6 +102,21 @@ class WindowRefOut(Schema):
     label: str
 
 
+class EstimateOut(Schema):
+    expected_s: int = Field(description="Expected seconds from issue to first call")
+    low_s: int = Field(description="The 80 % interval's lower end, seconds")
+    high_s: int = Field(description="The 80 % interval's upper end, seconds")
+
+
+def quote_out(ticket: Ticket) -> EstimateOut | None:
+    """The wait a ticket was quoted at issue, or None when none could be made."""
+    if ticket.quoted_wait_s is None or ticket.quoted_low_s is None or ticket.quoted_high_s is None:
+        return None
+    return EstimateOut(
+        expected_s=ticket.quoted_wait_s, low_s=ticket.quoted_low_s, high_s=ticket.quoted_high_s
+    )
+
+
 class TicketOut(Schema):
     id: int
     hall: str = Field(description="The hall's code")
@@ -126,6 +141,9 @@ class TicketOut(Schema):
     outcome: Outcome | None
     missing_documents: str
     end_reason: str
+    estimate: EstimateOut | None = Field(
+        default=None, description="The wait quoted at issue (expected and 80 % interval), if any"
+    )
 
 
 class TicketIssueIn(Schema):
@@ -200,6 +218,9 @@ class ServiceQueueOut(Schema):
     target_wait_min: int
     issued_today: int
     served_today: int
+    estimate: EstimateOut | None = Field(
+        default=None, description="The wait a regular visitor taking a number now can expect"
+    )
 
 
 class CurrentTicketOut(Schema):

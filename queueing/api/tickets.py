@@ -19,6 +19,7 @@ from queueing.api.schemas import (
     TicketPath,
     TicketTransferIn,
     WindowRefOut,
+    quote_out,
 )
 from queueing.models import Outcome, Service, Ticket, Window
 from queueing.selectors import position_in_queue
@@ -55,6 +56,7 @@ def ticket_out(ticket: Ticket) -> TicketOut:
         outcome=Outcome(ticket.outcome) if ticket.outcome else None,
         missing_documents=ticket.missing_documents,
         end_reason=ticket.end_reason,
+        estimate=quote_out(ticket),
     )
 
 

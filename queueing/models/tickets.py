@@ -107,6 +107,11 @@ class Ticket(models.Model):
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
     missing_documents = models.CharField(_("missing documents"), max_length=300, blank=True)
     end_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # What the visitor was told at issue (queueing.estimation), so quoted vs actual wait
+    # is a KPI; null when no estimate could be made.
+    quoted_wait_s = models.PositiveIntegerField(_("quoted wait (s)"), null=True, blank=True)
+    quoted_low_s = models.PositiveIntegerField(_("quoted wait, low (s)"), null=True, blank=True)
+    quoted_high_s = models.PositiveIntegerField(_("quoted wait, high (s)"), null=True, blank=True)
 
     objects = TicketQuerySet.as_manager()
 

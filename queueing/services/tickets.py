@@ -12,6 +12,7 @@ the hall then queued behind one another and behind each kiosk's insert.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from queueing.estimation import Estimate, estimate_arrival
 from queueing.events import publish_ticket_event_on_commit
 from queueing.models import (
     Hall,
@@ -35,6 +37,8 @@ from queueing.models import (
 )
 from queueing.national_id import NationalIdError, parse_national_id
 from queueing.services.errors import QueueError
+
+log = logging.getLogger(__name__)
 
 Actor = User | None
 S = Ticket.Status
@@ -181,6 +185,9 @@ def ticket_issue(
         except NationalIdError as exc:
             raise QueueError(str(exc), field="id_number") from None
     _require_offered(hall.pk, service)
+    elderly = parsed is not None and parsed.age_on(day) >= hall.elderly_age
+    # Before the transaction: the estimate reads the hall, and must not hold the counter.
+    quote = _quote(hall, service, priority=elderly or is_disabled or has_appointment, at=now)
     with transaction.atomic():
         visitor = None
         age = None
@@ -209,11 +216,23 @@ def ticket_issue(
             is_elderly=age is not None and age >= hall.elderly_age,
             is_disabled=is_disabled,
             has_appointment=has_appointment,
+            quoted_wait_s=quote.expected_s if quote else None,
+            quoted_low_s=quote.low_s if quote else None,
+            quoted_high_s=quote.high_s if quote else None,
         )
         ticket.queue_key = queue_key_for(ticket, hall)
         ticket.save()
         _record(ticket, TicketEvent.Kind.ISSUED, now, actor=actor, external_id=external_id)
     return ticket
+
+
+def _quote(hall: Hall, service: Service, *, priority: bool, at: dt.datetime) -> Estimate | None:
+    """The wait a visitor is told at issue. Issuing never fails because of it."""
+    try:
+        return estimate_arrival(hall=hall, service=service, priority=priority, at=at)
+    except Exception:  # an estimate is a courtesy; the number is what matters
+        log.exception("wait estimate failed for hall %s service %s", hall.pk, service.pk)
+        return None
 
 
 def _waiting_for(window: Window, day: dt.date) -> Any:

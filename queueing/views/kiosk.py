@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from queueing import selectors
 from queueing.access import KIOSK_ROLES, access_hall_for_user
 from queueing.forms import TicketIssueForm
-from queueing.models import Hall
+from queueing.models import Hall, Ticket
 from queueing.routing import hall_queue_path
 from queueing.services import QueueError, ticket_issue
 from queueing.views.common import StaffRequest, error_status, render_page
@@ -26,6 +26,17 @@ def _context(hall: Hall, form: TicketIssueForm) -> dict[str, object]:
         "form": form,
         "state": selectors.hall_state(hall),
         "live_socket": hall_queue_path(hall.code),
+    }
+
+
+def _quote_minutes(ticket: Ticket) -> dict[str, int] | None:
+    """The quote in whole minutes for the ticket ("about 18 min, 12–25")."""
+    if ticket.quoted_wait_s is None or ticket.quoted_low_s is None or ticket.quoted_high_s is None:
+        return None
+    return {
+        "minutes": round(ticket.quoted_wait_s / 60),
+        "low": int(ticket.quoted_low_s // 60),
+        "high": max(1, -(-ticket.quoted_high_s // 60)),  # round up: a promise to keep
     }
 
 
@@ -59,6 +70,7 @@ def kiosk_issue(request: StaffRequest, code: str) -> HttpResponse:
             context = {
                 "hall": hall,
                 "ticket": ticket,
+                "quote": _quote_minutes(ticket),
                 "ahead": selectors.position_in_queue(ticket),
                 "return_after_s": RETURN_AFTER_S,
                 "live_socket": hall_queue_path(hall.code),

@@ -1,0 +1,1 @@
+"""Wait-estimation benchmark: scenario generator, runner and cost measurement."""

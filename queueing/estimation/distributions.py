@@ -1,0 +1,202 @@
+"""What the estimator learns from a hall's history, read at one instant.
+
+Everything here looks only at rows that ended (or were issued) before `at`, so a replay
+that asks at each event's moment never sees the future.
+
+- Window occupancy per service (called_at → ended_at of completed tickets, which holds
+  the walk to the window and any recalls): a lognormal, fitted on logs and shrunk
+  toward the hall's pooled fit, which is itself shrunk toward a prior (6 min median),
+  so a service with three completed tickets does not get a wild distribution.
+- No-shows: the share of called tickets that ended as no-shows, and how long a window
+  waits for one (called_at → ended_at).
+- Abandonment: the share of issued tickets cancelled before any call.
+- Priority arrivals per service over the last hour: future priority visitors overtake
+  waiting regular ones within the head start, and a priority window serves them first.
+- The online correction: the ratio of actual to quoted waits of the last two hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+
+from queueing.models import Hall, Ticket
+
+HISTORY = dt.timedelta(days=14)
+HISTORY_ROWS = 1500
+# A hall's model is relearned at most this often: it moves slowly, and reading two
+# weeks of rows on every issue would cost more than the simulation itself.
+MODEL_TTL = dt.timedelta(minutes=2)
+ARRIVAL_WINDOW = dt.timedelta(hours=1)
+CORRECTION_WINDOW = dt.timedelta(hours=2)
+
+# The prior: a 6-minute median with a moderate tail, worth PRIOR_N observations.
+PRIOR_MU = math.log(360.0)
+PRIOR_SIGMA = 0.6
+PRIOR_N = 5.0
+PRIOR_NO_SHOW_S = 90.0
+# How much a ratio from few quotes is trusted: pseudo-quotes at ratio 1.
+CORRECTION_PRIOR_N = 20.0
+CORRECTION_BOUNDS = (0.6, 1.6)
+
+
+@dataclass(frozen=True)
+class LogNormal:
+    mu: float
+    sigma: float
+    n: float  # observations behind it (prior excluded)
+
+    @property
+    def median_s(self) -> float:
+        return math.exp(self.mu)
+
+
+@dataclass
+class HallModel:
+    """The learned inputs of one simulation; plain numbers, cheap to pass around."""
+
+    service_time: dict[int, LogNormal]
+    pooled: LogNormal
+    no_show_p: float = 0.0
+    no_show_s: float = PRIOR_NO_SHOW_S
+    abandon_p: float = 0.0
+    priority_rate: dict[int, float] = field(default_factory=dict)  # arrivals per second
+    correction: float = 1.0
+
+    def for_service(self, service_id: int) -> LogNormal:
+        return self.service_time.get(service_id, self.pooled)
+
+
+def fit_lognormal(durations: list[float], *, prior: LogNormal, prior_n: float) -> LogNormal:
+    """Conjugate-style shrinkage on the log scale: prior_n pseudo-observations of `prior`."""
+    logs = [math.log(max(d, 1.0)) for d in durations]
+    n = len(logs)
+    if n == 0:
+        return LogNormal(prior.mu, prior.sigma, 0.0)
+    mean = sum(logs) / n
+    ss = sum((x - mean) ** 2 for x in logs)
+    mu = (prior_n * prior.mu + n * mean) / (prior_n + n)
+    # pooled variance, plus the spread between the prior's centre and the data's
+    var = (prior_n * prior.sigma**2 + ss + prior_n * n / (prior_n + n) * (mean - prior.mu) ** 2) / (
+        prior_n + n
+    )
+    return LogNormal(mu, max(math.sqrt(var), 0.05), float(n))
+
+
+_cache: dict[int, tuple[dt.datetime, HallModel]] = {}
+
+
+def hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
+    """The hall's model as learned at most MODEL_TTL before `at` (never after it: a
+    replay asking at each event's time must not see later rows through the cache)."""
+    cached = _cache.get(hall.pk)
+    if cached is not None and dt.timedelta(0) <= at - cached[0] < MODEL_TTL:
+        return cached[1]
+    model = learn_hall_model(hall, at=at)
+    _cache[hall.pk] = (at, model)
+    return model
+
+
+def forget_hall_models() -> None:
+    """Drop every cached model (a replay starts a new database whose ids repeat)."""
+    _cache.clear()
+
+
+def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
+    """Read the hall's recent history (3 queries) into a HallModel."""
+    ended = list(
+        Ticket.objects.filter(
+            hall=hall,
+            ended_at__gte=at - HISTORY,
+            ended_at__lt=at,
+            called_at__isnull=False,
+            status__in=[Ticket.Status.COMPLETED, Ticket.Status.NO_SHOW],
+        )
+        .order_by("-ended_at")
+        .values_list("service_id", "status", "called_at", "ended_at")[:HISTORY_ROWS]
+    )
+    by_service: dict[int, list[float]] = {}
+    no_show_s: list[float] = []
+    for service_id, status, called_at, ended_at in ended:
+        if called_at is None or ended_at is None:  # excluded by the filter; for mypy
+            continue
+        seconds = (ended_at - called_at).total_seconds()
+        if status == Ticket.Status.NO_SHOW:
+            no_show_s.append(seconds)
+        else:
+            by_service.setdefault(service_id, []).append(seconds)
+    prior = LogNormal(PRIOR_MU, PRIOR_SIGMA, 0.0)
+    pooled = fit_lognormal(
+        [d for ds in by_service.values() for d in ds], prior=prior, prior_n=PRIOR_N
+    )
+    service_time = {
+        sid: fit_lognormal(ds, prior=pooled, prior_n=PRIOR_N) for sid, ds in by_service.items()
+    }
+    called = len(ended)
+    # one pseudo-call without a no-show keeps a first no-show from meaning 100 %
+    no_show_p = len(no_show_s) / (called + 1)
+    mean_no_show = (sum(no_show_s) + PRIOR_NO_SHOW_S) / (len(no_show_s) + 1)
+
+    issued = Ticket.objects.filter(hall=hall, issued_at__gte=at - HISTORY, issued_at__lt=at)
+    priority = Q(is_elderly=True) | Q(is_disabled=True) | Q(has_appointment=True)
+    rows = issued.values("service_id").annotate(
+        n=Count("id"),
+        abandoned=Count(
+            "id",
+            filter=Q(status=Ticket.Status.CANCELLED, called_at__isnull=True, ended_at__lt=at),
+        ),
+        recent_priority=Count("id", filter=priority & Q(issued_at__gte=at - ARRIVAL_WINDOW)),
+    )
+    total = abandoned = 0
+    priority_rate: dict[int, float] = {}
+    for row in rows:
+        total += row["n"]
+        abandoned += row["abandoned"]
+        priority_rate[row["service_id"]] = row["recent_priority"] / ARRIVAL_WINDOW.total_seconds()
+    return HallModel(
+        service_time=service_time,
+        pooled=pooled,
+        no_show_p=no_show_p,
+        no_show_s=mean_no_show,
+        abandon_p=abandoned / (total + 1),
+        priority_rate=priority_rate,
+        correction=learn_correction(hall, at=at),
+    )
+
+
+def learn_correction(hall: Hall, *, at: dt.datetime) -> float:
+    """How far recent quotes were off, as a factor on the simulated remaining wait.
+
+    Pairs are the tickets quoted in the last two hours: a called ticket gives its
+    actual wait; one still waiting past its quote gives its elapsed wait, a lower
+    bound, so a run of long waits is not hidden by the fact that it has not ended.
+    The ratio sum(actual) / sum(quoted) is shrunk toward 1 and clipped.
+    """
+    rows = Ticket.objects.filter(
+        hall=hall,
+        issued_at__gte=at - CORRECTION_WINDOW,
+        issued_at__lt=at,
+        quoted_wait_s__gt=0,
+    ).values_list("issued_at", "called_at", "quoted_wait_s", "status")
+    actual_sum = quoted_sum = 0.0
+    for issued_at, called_at, quoted, status in rows:
+        if quoted is None:
+            continue
+        if called_at is not None and called_at <= at:
+            actual = (called_at - issued_at).total_seconds()
+        elif status == Ticket.Status.WAITING and (at - issued_at).total_seconds() > quoted:
+            actual = (at - issued_at).total_seconds()
+        else:
+            continue
+        actual_sum += actual
+        quoted_sum += quoted
+    if quoted_sum <= 0:
+        return 1.0
+    mean_quote = quoted_sum / max(1, len(rows))
+    prior = CORRECTION_PRIOR_N * mean_quote
+    ratio = (actual_sum + prior) / (quoted_sum + prior)
+    low, high = CORRECTION_BOUNDS
+    return min(high, max(low, ratio))

@@ -1,0 +1,106 @@
+"""The predicted-breach alert: raised from the wait estimate before the target passes,
+expired when the ticket is called or ends, or when the long-wait alert takes over."""
+
+import datetime as dt
+import zoneinfo
+
+import pytest
+
+from hall_ops.alerts import rules
+from hall_ops.models import Alert, AlertRules
+from queueing import services
+
+SH = zoneinfo.ZoneInfo("Asia/Shanghai")
+T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SH)
+K = Alert.Kind
+
+
+def at(minutes: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    def run(fn, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def long_queue(city, committed, n=30):
+    """Yesterday's 6-minute services, then `n` pension tickets a few seconds apart at
+    one open window: the back of the queue cannot be called within 20 minutes."""
+    for i in range(10):
+        t = committed(
+            services.ticket_issue, hall=city.h1, service=city.pension, at=at(-1440 + 6 * i)
+        )
+        committed(services.ticket_call, ticket=t, window=city.w1, at=at(-1440 + 6 * i))
+        committed(services.ticket_complete, ticket=t, outcome="done", at=at(-1440 + 6 * i + 5.9))
+    services.window_close(window=city.w2, at=at(-2))
+    services.window_close(window=city.w3, at=at(-2))
+    return [
+        committed(services.ticket_issue, hall=city.h1, service=city.pension, at=at(-1 + i / 60))
+        for i in range(n)
+    ]
+
+
+def breaches(state=None):
+    qs = Alert.objects.filter(kind=K.PREDICTED_BREACH)
+    return qs.filter(state=state) if state else qs
+
+
+def test_it_raises_a_predicted_breach_for_the_back_of_a_long_queue_only(city, committed):
+    tickets = long_queue(city, committed)
+    raised = rules.scan_predicted_breaches(at=at(0))
+    alerted = set(breaches().values_list("ticket_id", flat=True))
+    assert raised == len(alerted) > 0
+    assert tickets[-1].pk in alerted and tickets[0].pk not in alerted
+    alert = breaches().get(ticket=tickets[-1])
+    assert alert.context["expected_s"] > 20 * 60 and alert.context["target_min"] == 20
+    assert alert.state == Alert.State.OPEN and alert.severity == Alert.Severity.WARNING
+    # a second scan changes nothing
+    assert rules.scan_predicted_breaches(at=at(0.25)) == 0
+    assert breaches().count() == len(alerted)
+
+
+def test_it_raises_none_for_a_short_queue(city, committed):
+    long_queue(city, committed, n=2)
+    assert rules.scan_predicted_breaches(at=at(0)) == 0
+    assert not breaches().exists()
+
+
+def test_it_expires_the_prediction_when_the_ticket_is_called(city, committed):
+    tickets = long_queue(city, committed)
+    rules.scan_predicted_breaches(at=at(0))
+    last = tickets[-1]
+    committed(services.ticket_call, ticket=last, window=city.w1, at=at(1))
+    alert = breaches().get(ticket=last)
+    assert alert.state == Alert.State.EXPIRED and alert.closed_at == at(1)
+
+
+def test_it_expires_the_prediction_when_the_ticket_is_cancelled(city, committed):
+    tickets = long_queue(city, committed)
+    rules.scan_predicted_breaches(at=at(0))
+    committed(services.ticket_cancel, ticket=tickets[-1], at=at(1))
+    assert breaches().get(ticket=tickets[-1]).state == Alert.State.EXPIRED
+
+
+def test_it_hands_over_to_the_long_wait_alert_past_the_target(city, committed):
+    tickets = long_queue(city, committed)
+    rules.scan_predicted_breaches(at=at(0))
+    assert breaches(Alert.State.OPEN).filter(ticket=tickets[-1]).exists()
+    rules.run_alert_scans(at=at(21))
+    assert not breaches(Alert.State.OPEN).exists()
+    assert Alert.objects.filter(kind=K.LONG_WAIT, ticket=tickets[-1]).exists()
+
+
+def test_it_follows_the_halls_long_wait_switch(city, committed):
+    long_queue(city, committed)
+    AlertRules.objects.create(hall=city.h1, long_wait_enabled=False)
+    assert rules.scan_predicted_breaches(at=at(0)) == 0
+
+
+def test_it_runs_in_the_periodic_scan(city, committed):
+    long_queue(city, committed)
+    assert rules.run_alert_scans(at=at(0))["predicted_breach"] > 0
