@@ -18,4 +18,6 @@ if [ ! -s "$dir/database_url" ]; then
     printf 'postgres://hallops:%s@postgres:5432/hallops\n' "$(cat "$dir/postgres_password")" \
         > "$dir/database_url"
 fi
+# the vision worker's token is made in the app (create_camera_token); until then, empty
+[ -e "$dir/camera_token" ] || : > "$dir/camera_token"
 echo "secrets in $dir: $(ls "$dir" | tr '\n' ' ')"
