@@ -81,9 +81,7 @@ def setup_hall() -> tuple[Any, str]:
     return hall, client.cookies["sessionid"].value
 
 
-async def client(
-    url: str, cookie: str, arrivals: dict[int, list[float]], ready: asyncio.Event
-) -> Any:
+async def client(url: str, cookie: str, arrivals: dict[int, list[float]]) -> Any:
     import websockets
 
     socket = await websockets.connect(
@@ -91,7 +89,6 @@ async def client(
         additional_headers={"Cookie": f"sessionid={cookie}", "Origin": "http://127.0.0.1"},
         max_queue=None,
     )
-    ready.set()
     return asyncio.create_task(_read(socket, arrivals))
 
 
@@ -128,9 +125,8 @@ async def measure(n: int, args: argparse.Namespace, hall: Any, cookie: str) -> d
     arrivals: dict[int, list[float]] = {}
     readers = []
     for _ in range(n):
-        ready = asyncio.Event()
-        readers.append(await client(url, cookie, arrivals, ready))
-    await asyncio.sleep(1)  # every consumer has joined the group
+        # the consumer joins the hall's group before it accepts: connected means joined
+        readers.append(await client(url, cookie, arrivals))
     sent: dict[int, float] = {}
     for i in range(args.alerts):
         seq, at = await asyncio.to_thread(raise_alert, hall, i)

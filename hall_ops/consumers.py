@@ -22,7 +22,6 @@ from django.contrib.sessions.backends.db import SessionStore
 
 from hall_ops.alerts.push import alerts_group
 from hall_ops.alerts.selectors import alert_as_dict, alerts_since, last_seq
-from hall_ops.models import Alert
 from queueing.access import roles_for
 from queueing.models import Hall, StaffRole
 
@@ -65,11 +64,7 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "resync", "since": since, "last_seq": last, "alerts": alerts})
 
     async def alert_changed(self, event: dict[str, Any]) -> None:
-        alert = event.get("alert")
-        if alert is None:  # a push without the row (an older sender): read it
-            alert = await self._alert(event["alert_id"])
-        if alert is not None:
-            await self.send_json({"type": "alert", "alert": alert})
+        await self.send_json({"type": "alert", "alert": event["alert"]})
 
     # ------------------------------------------------------------------ helpers
 
@@ -115,14 +110,3 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
     def _since(self, seq: int) -> tuple[list[dict[str, Any]], int]:
         assert self.hall is not None
         return [alert_as_dict(a) for a in alerts_since(self.hall, seq)], last_seq(self.hall)
-
-    @database_sync_to_async
-    def _alert(self, alert_id: int) -> dict[str, Any] | None:
-        alert = (
-            Alert.objects.select_related(
-                "hall", "ticket", "window", "service", "acknowledged_by", "closed_by"
-            )
-            .filter(pk=alert_id, hall=self.hall)
-            .first()
-        )
-        return alert_as_dict(alert) if alert else None
