@@ -117,6 +117,7 @@ def test_it_stores_minutes_crossings_and_health(cams):
         minute(zone, ago=0, mean=3.0, peak=3, samples=20),
         crossings=[{"zone": door.pk, "minute": this_minute().isoformat(), "in": 3, "out": 1}],
     )
+    body["health"].update(tracker="bytetrack", dropped_minutes=42)
     response = camera_client(camera).post("/vision/counts", body)
     assert response.status_code == 200, response.content
     assert response.json() == {"minutes": 2, "crossings": 1, "unchanged": 0}
@@ -127,6 +128,9 @@ def test_it_stores_minutes_crossings_and_health(cams):
     camera.refresh_from_db()
     assert camera.last_seen_at is not None
     assert camera.last_health["backend"] == "hog"
+    # what the worker's full outbox lost is on record for the operator
+    assert camera.last_health["tracker"] == "bytetrack"
+    assert camera.last_health["dropped_minutes"] == 42
 
 
 def test_it_changes_nothing_when_a_batch_is_retried(cams):
@@ -186,6 +190,7 @@ def test_it_refuses_a_bad_minute_naming_the_field_and_saves_nothing(cams, change
     [
         ({"health": None}, ["body", "health"]),
         ({"health": {"fps": -1}}, ["body", "health", "fps"]),
+        ({"health": {"fps": 1, "dropped_minutes": -3}}, ["body", "health", "dropped_minutes"]),
         ({"camera": "x"}, ["body", "camera"]),
         ({"crossings": [{"zone": 1, "minute": "x", "in": 1, "out": 0}]}, ["body", "crossings", 0]),
     ],

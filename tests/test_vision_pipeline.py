@@ -21,18 +21,10 @@ from vision.pipeline.camera import CameraSpec, CameraWorker
 from vision.pipeline.motion import MotionGate
 from vision.pipeline.sender import Sender
 from vision.pipeline.snapshot import snapshot_jpeg
-from vision.pipeline.tracker import HISTORY, LineCounter, Tracker
 from vision.pipeline.zones import DebouncedCount, ZoneSpec, zone_counts
 from vision.synthetic import ColourDetector, Walker, frames, people_at, render
 
 LEFT_HALF = ZoneSpec(id=1, name="left", polygon=((0, 0), (0.5, 0), (0.5, 1), (0, 1)))
-DOOR = ZoneSpec(
-    id=2,
-    name="door",
-    kind="entrance",
-    polygon=((0, 0), (1, 0), (1, 1), (0, 1)),
-    line=((0.0, 0.5), (1.0, 0.5)),
-)
 
 
 def test_it_places_a_person_by_the_feet() -> None:
@@ -69,48 +61,6 @@ def test_it_debounces_zone_entry_and_exit() -> None:
     assert count.update(10, 4) == 4
     assert count.update(11, 2) == 4
     assert count.update(16, 2) == 2  # gone for 5 s: left
-
-
-def walk(tracker: Tracker, lines: LineCounter, path: list[float], t0: float = 0) -> tuple[int, int]:
-    ins = outs = 0
-    for i, y in enumerate(path):
-        box = Box(90, y * 200 - 40, 110, y * 200)
-        seen = tracker.update([box], t0 + i, 200, 200)
-        got = lines.update(seen)
-        ins += got[2][0]
-        outs += got[2][1]
-    return ins, outs
-
-
-def test_it_counts_a_line_crossing_once_per_crossing() -> None:
-    tracker, lines = Tracker(), LineCounter({2: DOOR.line})  # type: ignore[dict-item]
-    # Walking down across y=0.5: from the line's left (above) to its right: "in".
-    assert walk(tracker, lines, [0.3, 0.4, 0.55, 0.6, 0.7, 0.8]) == (1, 0)
-    # Dithering on the line is not a crossing; stepping back over it is one "out".
-    assert walk(tracker, lines, [0.7, 0.6, 0.51, 0.49, 0.51, 0.49, 0.45, 0.4, 0.3], t0=6) == (0, 1)
-
-
-def test_it_keeps_bounded_memory_per_track() -> None:
-    tracker = Tracker()
-    for i in range(500):
-        tracker.update([Box(10 + i * 0.1, 10, 30 + i * 0.1, 60)], i, 200, 200)
-    assert len(tracker.tracks) == 1
-    assert len(next(iter(tracker.tracks.values())).feet) == HISTORY
-    tracker.update([], 1000, 200, 200)
-    assert tracker.tracks == {}  # a track not seen for max_age_s is dropped
-
-
-def test_it_counts_crossings_of_rendered_walkers() -> None:
-    walkers = [
-        Walker((0.2, 0.2), (0.2, 0.9), 0, 6),  # in
-        Walker((0.7, 0.9), (0.7, 0.2), 2, 8),  # out
-    ]
-    analyzer = FrameAnalyzer(ColourDetector(), [DOOR])
-    ins = outs = 0
-    for t, frame in frames(walkers, seconds=10, fps=4):
-        got = analyzer.analyze(frame, t).crossings.get(2, (0, 0))
-        ins, outs = ins + got[0], outs + got[1]
-    assert (ins, outs) == (1, 1)
 
 
 class CountingDetector:

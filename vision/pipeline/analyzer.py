@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from vision.detectors import Box, Detector, Frame
 
 from .motion import MotionGate
-from .tracker import LineCounter, Tracker
+from .tracker import LineCounter, PersonTracker, make_tracker
 from .zones import DebouncedCount, ZoneSpec, zone_counts
 
 
@@ -31,12 +31,17 @@ class FrameAnalyzer:
         gate: MotionGate | None = None,
         enter_s: float = 2.0,
         exit_s: float = 5.0,
+        tracker: PersonTracker | None = None,
     ) -> None:
         self.detector = detector
         self.zones = list(zones)
         self.gate = gate
-        self.tracker = Tracker()
         self.lines = LineCounter({z.id: z.line for z in self.zones if z.line})
+        # Tracks serve the counting lines only: without one, no ByteTrack (whose import
+        # brings PyTorch into the process) and "none" in the camera's health.
+        self.tracker: PersonTracker | None = tracker or (
+            make_tracker() if self.lines.lines else None
+        )
         self._debounce = {z.id: DebouncedCount(enter_s=enter_s, exit_s=exit_s) for z in zones}
         self._boxes: list[Box] = []
         self.detections = 0
@@ -54,7 +59,7 @@ class FrameAnalyzer:
             self.detections += 1
         raw = zone_counts(self._boxes, self.zones, width, height)
         crossings: dict[int, tuple[int, int]] = {}
-        if detected and self.lines.lines:
+        if detected and self.tracker is not None and self.lines.lines:
             tracks = self.tracker.update(self._boxes, t, width, height)
             crossings = self.lines.update(tracks)
         return Observation(

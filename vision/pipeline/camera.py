@@ -53,6 +53,7 @@ class CameraWorker:
         open_source: Callable[[str], FrameSource],
         submit: Callable[[dict[str, Any]], object],
         snapshot: Callable[[int, bytes], object] | None = None,
+        dropped_minutes: Callable[[int], int] | None = None,
         snapshot_every_s: float = 300.0,
         batch_every_s: float = 10.0,
         redetect_s: float = 10.0,
@@ -65,6 +66,7 @@ class CameraWorker:
         self.open_source = open_source
         self.submit = submit
         self.snapshot = snapshot
+        self.dropped_minutes = dropped_minutes
         self.snapshot_every_s = snapshot_every_s
         self._next_snapshot = float("-inf")
         self.batch_every_s = batch_every_s
@@ -104,7 +106,9 @@ class CameraWorker:
             "fps": round(len(self._recent) / 60, 3),
             "last_frame_at": self.last_frame_wall.isoformat() if self.last_frame_wall else None,
             "backend": self.detector.name,
+            "tracker": self.analyzer.tracker.name if self.analyzer.tracker else "none",
             "online": self.online,
+            "dropped_minutes": self.dropped_minutes(self.spec.id) if self.dropped_minutes else 0,
         }
 
     def _send(self) -> None:

@@ -1,19 +1,27 @@
-"""A small IoU / centroid tracker, one per camera, and entrance line crossings.
+"""Person tracking, one tracker per camera, and entrance line crossings.
 
-Ultralytics ships ByteTrack, but only with its AGPL package; the offline default needs
-a tracker of its own. Greedy IoU matching (falling back to the nearest centroid for
-small, fast boxes) is enough at 1-5 frames per second for counting crossings."""
+`make_tracker` picks the tracker: Ultralytics' ByteTrack (vision/pipeline/bytetrack.py)
+where the [vision] extra is installed, else the small IoU / centroid tracker below,
+whose greedy IoU matching (falling back to the nearest centroid for small, fast boxes)
+is enough at 1-5 frames per second. Either gives track ids; the crossings
+(LineCounter: sides, margin, once per crossing) are counted here for both.
+VISION_TRACKER=iou or =bytetrack forces one."""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from vision.detectors import Box, iou
 from vision.geometry import Point
 
+log = logging.getLogger(__name__)
 HISTORY = 16  # foot points kept per track: memory stays bounded however long it lives
+TRACKER_SETTING = "VISION_TRACKER"
 
 
 @dataclass
@@ -25,7 +33,35 @@ class Track:
     sides: dict[int, int] = field(default_factory=dict)  # zone id -> last firm side
 
 
+class PersonTracker(Protocol):
+    name: str
+    tracks: dict[int, Track]
+
+    def update(self, boxes: Sequence[Box], t: float, width: int, height: int) -> list[Track]: ...
+
+
+def make_tracker(name: str | None = None) -> PersonTracker:
+    """ByteTrack if Ultralytics is installed, else the IoU tracker; `name` (or
+    VISION_TRACKER) "bytetrack" insists on ByteTrack, "iou" takes the IoU tracker."""
+    wanted = (name or os.environ.get(TRACKER_SETTING, "") or "auto").lower()
+    if wanted == "iou":
+        return Tracker()
+    if wanted not in {"auto", "bytetrack"}:
+        raise ValueError(f"{TRACKER_SETTING} must be bytetrack or iou, not {wanted!r}")
+    from .bytetrack import ByteTracker, TrackerUnavailable
+
+    try:
+        return ByteTracker()
+    except TrackerUnavailable as exc:
+        if wanted == "bytetrack":
+            raise
+        log.info("%s; tracking with the IoU tracker", exc)
+        return Tracker()
+
+
 class Tracker:
+    name = "iou"
+
     def __init__(
         self, *, min_iou: float = 0.2, max_jump: float = 0.12, max_age_s: float = 3.0
     ) -> None:

@@ -4,8 +4,10 @@ Cameras come from a local JSON file (`--config`, a list of camera configs shaped
 `GET /api/v1/vision/cameras/{id}/config`) or from the app itself (`--camera ID ...`,
 fetched with the camera token). Settings from the environment:
 VISION_APP_URL (default http://127.0.0.1:8000), VISION_TOKEN (or VISION_TOKEN_FILE),
-VISION_OUTBOX (default var/vision-outbox), VISION_BACKEND, VISION_YOLO_MODEL,
-VISION_SSDLITE_MODEL."""
+VISION_OUTBOX (default var/vision-outbox), VISION_OUTBOX_MAX_MB (default 1024) and
+VISION_OUTBOX_MAX_DAYS (default 7: the files of that many days of batches of this
+worker's cameras), VISION_BACKEND, VISION_YOLO_MODEL, VISION_SSDLITE_MODEL,
+VISION_SSDLITE_TILES, VISION_TRACKER."""
 
 from __future__ import annotations
 
@@ -23,11 +25,24 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from vision.detectors import DetectorUnavailable, select_backend
 from vision.pipeline.camera import CameraSpec, CameraWorker
 from vision.pipeline.capture import open_capture
-from vision.pipeline.sender import Sender
+from vision.pipeline.sender import Sender, outbox_max_files
 from vision.sources import SourceError, expand_source
 
 log = logging.getLogger(__name__)
 REFRESH_S = 300.0  # how often zones are fetched again from the app
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise CommandError(f"{name} must be a positive number, not {raw!r}")
+    return value
 
 
 def _token() -> str:
@@ -85,13 +100,20 @@ class Command(BaseCommand):
             configs = [fetch_config(app_url, token, c) for c in options["camera"]]
         else:
             raise CommandError("give --config FILE or --camera ID")
+        configs = configs if isinstance(configs, list) else [configs]
         sender = Sender(
             app_url=app_url,
             token=token,
             outbox=Path(os.environ.get("VISION_OUTBOX", "var/vision-outbox")),
+            max_bytes=round(_env_number("VISION_OUTBOX_MAX_MB", 1024) * 1024 * 1024),
+            max_files=outbox_max_files(
+                cameras=len(configs),
+                batch_every_s=options["batch_every"],
+                keep_s=_env_number("VISION_OUTBOX_MAX_DAYS", 7) * 24 * 3600,
+            ),
         )
         workers = []
-        for data in configs if isinstance(configs, list) else [configs]:
+        for data in configs:
             if not data.get("enabled", True):
                 continue
             spec = CameraSpec.from_json(data)
@@ -102,14 +124,17 @@ class Command(BaseCommand):
                 detector = select_backend(options["backend"])
             except (SourceError, DetectorUnavailable) as exc:
                 raise CommandError(f"camera {spec.id}: {exc}") from exc
-            self.stdout.write(f"camera {spec.id}: backend {detector.name}")
             worker = CameraWorker(
                 spec,
                 detector=detector,
                 open_source=open_capture,
                 submit=sender.enqueue,
                 snapshot=sender.post_snapshot,
+                dropped_minutes=sender.dropped_minutes,
                 batch_every_s=options["batch_every"],
+            )
+            self.stdout.write(
+                f"camera {spec.id}: backend {detector.name}, tracker {worker.health()['tracker']}"
             )
             worker.thread.start()
             workers.append(worker)
