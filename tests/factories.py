@@ -66,3 +66,15 @@ def national_id(birth: dt.date, region: str = "440305", serial: str = "123") -> 
     """A valid 18-character number born on `birth` (check character computed)."""
     first17 = f"{region}{birth:%Y%m%d}{serial}"
     return first17 + check_char(first17)
+
+
+def midday_timezone(now: dt.datetime | None = None) -> str:
+    """A fixed-offset zone where it is now between 11:30 and 12:30, so a test whose
+    tickets were issued minutes ago never sees them fall on yesterday's business day
+    (or a beat's end-of-day job), whatever hour CI runs at."""
+    utc = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    offset = 12 - round(utc.hour + utc.minute / 60)  # -11 … +12, all real Etc zones
+    if offset == 0:
+        return "Etc/GMT"
+    # the Etc zones' signs are POSIX-inverted: Etc/GMT-8 is UTC+8
+    return f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"

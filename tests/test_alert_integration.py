@@ -25,7 +25,7 @@ from django.utils import timezone
 from hall_ops.models import Alert
 from queueing import services
 from queueing.models import Ticket
-from tests.factories import national_id
+from tests.factories import midday_timezone, national_id
 from tests.process_support import RedisServer, celery_worker, redis_server
 from tests.ws_support import connect
 
@@ -51,9 +51,11 @@ def redis_(settings) -> Iterator[RedisServer]:
 
 @pytest.fixture
 def worker(redis_, city) -> Iterator[Any]:
-    # open around the clock, or beat's end-of-day job would close the test's tickets
+    # open around the clock, or beat's end-of-day job would close the test's tickets, and
+    # at midday, or a ticket issued 90 s ago could fall on yesterday's business day
     city.h1.opens_at, city.h1.closes_at = dt.time(0, 0), dt.time(23, 59, 59)
-    city.h1.save(update_fields=["opens_at", "closes_at"])
+    city.h1.timezone = midday_timezone()
+    city.h1.save(update_fields=["opens_at", "closes_at", "timezone"])
     with celery_worker(
         redis_.url, beat=True, env={"ALERT_SCAN_INTERVAL_S": str(SCAN_S)}
     ) as process:
