@@ -50,11 +50,12 @@ migrate: install
 	mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 
-# load_demo prints the address and the logins; running it again changes nothing.
+# scripts/demo.sh: load_demo (prints the address and the logins; running it again
+# changes nothing), then daphne and the hall simulator (simulate_halls --live) together.
+# DEMO_SPEED=3: simulated seconds per second.
+DEMO_SPEED ?= 3
 demo: install migrate
-	$(DEMO_ENV) $(PY) manage.py load_demo
-	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	$(DEMO_ENV) $(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) hall_ops.asgi:application
+	$(DEMO_ENV) DEMO_SPEED=$(DEMO_SPEED) PY=$(PY) scripts/demo.sh
 
 serve: install
 	$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) hall_ops.asgi:application

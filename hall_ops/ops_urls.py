@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from hall_ops.views import board, overview, tablet
+from hall_ops.views import board, overview, report, tablet
 
 app_name = "ops"
 
@@ -29,6 +29,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         board.alert_resolve_view,
         name="board-alert-resolve",
     ),
+    path("halls/<slug:code>/report/", report.report, name="report"),
     path(_tablet, tablet.tablet, name="tablet"),
     path(f"{_tablet}alerts/<int:alert_id>/acknowledge/", tablet.alert_ack, name="tablet-alert-ack"),
     path(

@@ -266,6 +266,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 HALL_RECALL_LIMIT = env_int("HALL_RECALL_LIMIT", 3, minimum=0)
 HALL_PRIORITY_HEAD_START_MIN = env_int("HALL_PRIORITY_HEAD_START_MIN", 20, minimum=0)
 HALL_ELDERLY_AGE = env_int("HALL_ELDERLY_AGE", 60, minimum=1)
+# Halls within this distance (km) that offer a service count as its neighbours: a
+# visitor facing a long wait is told when one of them is much quicker.
+HALL_NEARBY_KM = env_int("HALL_NEARBY_KM", 15, minimum=0)
 
 # How often a live feed re-checks that its user is still logged in and holds the role.
 ALERT_SESSION_RECHECK_S = env_int("ALERT_SESSION_RECHECK_S", 30, minimum=1)

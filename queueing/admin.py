@@ -47,6 +47,7 @@ class HallAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["code", "name", "name_en", "district", "timezone", "capacity"]}),
         (_("Opening hours"), {"fields": ["opens_at", "closes_at"]}),
+        (_("Location"), {"fields": ["latitude", "longitude"]}),
         (_("Queue rules"), {"fields": ["elderly_age", "recall_limit", "priority_head_start_min"]}),
     ]
 

@@ -11,6 +11,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from queueing.estimation import Estimate, estimate_hall
+from queueing.estimation.neighbours import Neighbour, best_alternative, nearby_halls
 from queueing.models import Hall, Service, Ticket, TicketEvent, Window
 
 
@@ -154,3 +155,30 @@ def arrival_estimates(
     by service id: one simulation of the hall (see queueing.estimation), 2 queries
     (5 when the hall's model is relearned, at most every two minutes)."""
     return estimate_hall(hall, at=at, tickets=False, service_ids=[s.pk for s in services]).arrivals
+
+
+@dataclass
+class ServiceOutlook:
+    """One service's queue with the wait for a person arriving now, and the quickest
+    nearby hall when it is much shorter there."""
+
+    queue: ServiceQueue
+    estimate: Estimate | None
+    alternative: Neighbour | None
+
+
+def service_outlook(state: HallState) -> list[ServiceOutlook]:
+    """The hall's queues with estimates: one simulation of the hall (2 queries) and its
+    neighbours' cached estimates (1 or 2 queries; see queueing.estimation.neighbours)."""
+    estimates = arrival_estimates(
+        state.hall, services=[q.service for q in state.services], at=state.at
+    )
+    nearby = nearby_halls(state.hall, here=estimates, at=state.at)
+    return [
+        ServiceOutlook(
+            queue=q,
+            estimate=estimates.get(q.service.pk),
+            alternative=best_alternative(nearby.get(q.service.pk, [])),
+        )
+        for q in state.services
+    ]

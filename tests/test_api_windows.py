@@ -97,10 +97,13 @@ def test_it_refuses_to_close_a_window_that_holds_a_ticket(api, city):
 
 
 def test_it_reports_the_hall_state(api, city):
+    # half an hour ago, but never before the hall's midnight: it is one of today's
+    now = city.h1.local_now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     earlier = ticket_issue(
         hall=city.h1,
         service=city.pension,
-        at=dt.datetime.now(tz=dt.UTC) - dt.timedelta(minutes=30),
+        at=max(now - dt.timedelta(minutes=30), midnight + dt.timedelta(seconds=1)),
     )
     issue(api, city.h1, "A")
     issue(api, city.h1, "B")

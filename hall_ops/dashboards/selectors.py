@@ -1,11 +1,12 @@
 """Reads behind the operations screens: today's arrivals against served visitors per
-quarter hour for the board's chart, and the headline figures of many halls at once for
-the director's overview. Each runs a fixed number of queries, whatever the number of
-tickets or halls."""
+quarter hour for the board's chart, the headline figures of many halls at once for the
+director's overview, and a hall's weekly report. Each runs a fixed number of queries,
+whatever the number of tickets or halls."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ from django.db.models.functions import ExtractHour, ExtractMinute, Floor
 from django.utils import timezone
 
 from hall_ops.models import Alert
-from queueing.models import Hall, Ticket, TicketEvent, Window
+from queueing.models import Hall, HallService, Service, Ticket, TicketEvent, Window
 
 BUCKET_MIN = 15
 
@@ -150,3 +151,120 @@ def hall_headlines(halls: list[Hall], *, at: dt.datetime | None = None) -> list[
     for hall_id, n in untaken.items():
         heads[hall_id].alerts_untaken = n
     return list(heads.values())
+
+
+# --------------------------------------------------------------------------- weekly report
+
+
+@dataclass
+class WaitFigures:
+    """Issued, served and waits of a set of tickets, and how well their quotes held."""
+
+    target_min: int | None = None
+    issued: int = 0
+    served: int = 0
+    no_shows: int = 0
+    cancelled: int = 0
+    waits: list[float] = field(default_factory=list)  # seconds, tickets called
+    past_target: int = 0
+    quote_errors: list[float] = field(default_factory=list)  # |actual - quoted|, seconds
+    quotes_inside: int = 0
+
+    def add(self, status: str, wait_s: float | None, quote: tuple[int | None, ...]) -> None:
+        self.issued += 1
+        self.served += status == Ticket.Status.COMPLETED
+        self.no_shows += status == Ticket.Status.NO_SHOW
+        self.cancelled += status == Ticket.Status.CANCELLED
+        if wait_s is None:
+            return
+        self.waits.append(wait_s)
+        if self.target_min is not None and wait_s > self.target_min * 60:
+            self.past_target += 1
+        quoted, low, high = quote
+        if quoted is not None and low is not None and high is not None:
+            self.quote_errors.append(abs(wait_s - quoted))
+            self.quotes_inside += low <= wait_s <= high
+
+    @property
+    def mean_wait_s(self) -> float | None:
+        return sum(self.waits) / len(self.waits) if self.waits else None
+
+    @property
+    def p90_wait_s(self) -> float | None:
+        """The 90th percentile by the nearest-rank method (a wait someone really had)."""
+        if not self.waits:
+            return None
+        ordered = sorted(self.waits)
+        return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+    @property
+    def share_past_target(self) -> float | None:
+        return self.past_target / len(self.waits) if self.waits else None
+
+    @property
+    def quote_mae_s(self) -> float | None:
+        return sum(self.quote_errors) / len(self.quote_errors) if self.quote_errors else None
+
+    @property
+    def share_inside_quote(self) -> float | None:
+        return self.quotes_inside / len(self.quote_errors) if self.quote_errors else None
+
+
+@dataclass
+class WeeklyReport:
+    hall: Hall
+    start: dt.date  # a Monday
+    services: list[tuple[Service, WaitFigures]]
+    total: WaitFigures
+    busiest: list[tuple[dt.datetime, int]]  # local hour start, tickets issued
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(days=6)
+
+
+def weekly_report(hall: Hall, *, start: dt.date, busiest: int = 5) -> WeeklyReport:
+    """The figures of the week (Monday `start`, local days) per service and in total
+    (2 queries). Waits run from issue to first call; tickets are counted by the day they
+    were issued. The week's tickets come back as rows (a busy hall's week is some tens of
+    thousands) because a percentile is not portable SQL."""
+    services = [
+        hs.service
+        for hs in HallService.objects.filter(hall=hall)
+        .select_related("service")
+        .order_by("service__prefix")
+    ]
+    figures = {s.pk: WaitFigures(target_min=s.target_wait_min) for s in services}
+    total = WaitFigures()
+    hours: dict[dt.datetime, int] = defaultdict(int)
+    tz = hall.tz
+    for sid, status, issued_at, called_at, *quote in Ticket.objects.filter(
+        hall=hall, business_date__gte=start, business_date__lt=start + dt.timedelta(days=7)
+    ).values_list(
+        "service_id",
+        "status",
+        "issued_at",
+        "called_at",
+        "quoted_wait_s",
+        "quoted_low_s",
+        "quoted_high_s",
+    ):
+        wait = (called_at - issued_at).total_seconds() if called_at else None
+        service_figures = figures.get(sid)
+        if service_figures is None:  # a service the hall no longer offers
+            continue
+        service_figures.add(status, wait, tuple(quote))
+        target = service_figures.target_min
+        total.add(status, wait, tuple(quote))
+        if wait is not None and target is not None and wait > target * 60:
+            total.past_target += 1  # the total has no target of its own: each service's
+        local = issued_at.astimezone(tz)
+        hours[local.replace(minute=0, second=0, microsecond=0)] += 1
+    top = sorted(hours.items(), key=lambda kv: (-kv[1], kv[0]))[:busiest]
+    return WeeklyReport(
+        hall=hall,
+        start=start,
+        services=[(s, figures[s.pk]) for s in services],
+        total=total,
+        busiest=top,
+    )

@@ -1,5 +1,7 @@
-"""The hall manager's board: queues, windows, today's arrivals against served visitors,
-and the open alerts, kept live by the hall's queue socket and its alert socket.
+"""The hall manager's board: queues with the wait a visitor arriving now can expect (and
+a nearby hall that is much quicker), windows, today's arrivals against served visitors,
+staffing advice for the rest of the day, and the open alerts, kept live by the hall's
+queue socket and its alert socket.
 
 Who may do what (hall_ops.access): managers and the hall's directors see the board and
 act on it (open, pause, close a window, change its skills, take, escalate and resolve
@@ -40,6 +42,7 @@ from hall_ops.views.common import (
 )
 from queueing import selectors
 from queueing.access import access_hall_for_user, roles_for
+from queueing.estimation.staffing import today_plan
 from queueing.models import Hall
 from queueing.routing import hall_queue_path
 from queueing.services import QueueError, window_set_skills, window_set_status
@@ -62,9 +65,12 @@ def _context(request: StaffRequest, hall: Hall, parts: tuple[str, ...]) -> dict[
         "can_escalate": user.is_superuser or bool(held & set(ESCALATE_ROLES)),
     }
     if LIVE in parts:
-        context["state"] = selectors.hall_state(hall)
-        context["chart"] = arrivals_and_served(hall, at=context["state"].at).as_dict()
-        context["occupancy"] = hall_occupancy(hall, at=context["state"].at)
+        state = context["state"] = selectors.hall_state(hall)
+        context["chart"] = arrivals_and_served(hall, at=state.at).as_dict()
+        context["occupancy"] = hall_occupancy(hall, at=state.at)
+        context["queues"] = selectors.service_outlook(state)
+        waiting = {q.service.pk: q.waiting for q in state.services}
+        context["staffing"] = today_plan(hall, at=state.at, waiting=waiting)
     if ALERTS in parts:
         context["alerts"] = alert_feed(hall)
     return context

@@ -13,10 +13,12 @@ from queueing.api.schemas import (
     HallPath,
     HallStateOut,
     HallTotalsOut,
+    NearbyHallOut,
     ServiceQueueOut,
     WindowStateOut,
 )
 from queueing.estimation import Estimate
+from queueing.estimation.neighbours import Neighbour, nearby_halls
 from queueing.models import Ticket, Window
 from queueing.selectors import arrival_estimates, hall_state
 
@@ -26,12 +28,13 @@ router = Router(tags=["halls"])
 @router.get("/halls/{hall}/state", response={200: HallStateOut, **ERRORS})
 def get_hall_state(request: HttpRequest, hall: HallPath) -> HallStateOut:
     """Queues per service (waiting, longest wait, issued and served today, the wait
-    a new arrival can expect), every window (status, skills, the ticket it holds,
-    seconds in that state) and totals."""
+    a new arrival can expect, and the nearby halls offering it with theirs), every
+    window (status, skills, the ticket it holds, seconds in that state) and totals."""
     state = hall_state(access_hall_for_token(token_of(request), hall))
     estimates = arrival_estimates(
         state.hall, services=[q.service for q in state.services], at=state.at
     )
+    nearby = nearby_halls(state.hall, here=estimates, at=state.at)
     statuses = [ws.window.status for ws in state.windows]
     return HallStateOut(
         hall=state.hall.code,
@@ -56,6 +59,7 @@ def get_hall_state(request: HttpRequest, hall: HallPath) -> HallStateOut:
                 issued_today=q.issued_today,
                 served_today=q.served_today,
                 estimate=_estimate_out(estimates.get(q.service.pk)),
+                nearby=[_nearby_out(n) for n in nearby.get(q.service.pk, [])],
             )
             for q in state.services
         ],
@@ -87,3 +91,13 @@ def _estimate_out(estimate: Estimate | None) -> EstimateOut | None:
     if estimate is None:
         return None
     return EstimateOut(expected_s=estimate.expected_s, low_s=estimate.low_s, high_s=estimate.high_s)
+
+
+def _nearby_out(neighbour: Neighbour) -> NearbyHallOut:
+    return NearbyHallOut(
+        hall=neighbour.hall.code,
+        name=neighbour.hall.display_name,
+        distance_km=round(neighbour.distance_km, 1),
+        estimate=_estimate_out(neighbour.estimate),
+        much_shorter=neighbour.much_shorter,
+    )

@@ -210,6 +210,18 @@ class CallNextOut(Schema):
 # --- halls ----------------------------------------------------------------------------
 
 
+class NearbyHallOut(Schema):
+    hall: str
+    name: str
+    distance_km: float
+    estimate: EstimateOut | None = Field(
+        description="The wait a regular visitor taking a number there now can expect"
+    )
+    much_shorter: bool = Field(
+        description="Saves at least 15 minutes and is under half the wait here"
+    )
+
+
 class ServiceQueueOut(Schema):
     service: str
     name: str
@@ -220,6 +232,11 @@ class ServiceQueueOut(Schema):
     served_today: int
     estimate: EstimateOut | None = Field(
         default=None, description="The wait a regular visitor taking a number now can expect"
+    )
+    nearby: list[NearbyHallOut] = Field(
+        default_factory=list,
+        description="Other halls within HALL_NEARBY_KM offering the service, quickest first "
+        "(their estimates may be up to 30 s old)",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
@@ -99,6 +100,8 @@ class HallSpec:
     capacity: int
     services: str
     windows: tuple[WindowSpec, ...]
+    latitude: float  # where the hall is: for pointing visitors to a nearby hall
+    longitude: float
 
 
 W = WindowSpec
@@ -125,6 +128,8 @@ HALLS = (
             W("12", "FA", "all_day"),
             W("13", "B", "closed"),
         ),
+        22.541,
+        114.058,
     ),
     HallSpec(
         "nanshan",
@@ -145,6 +150,8 @@ HALLS = (
             W("09", "DE", "late"),
             W("10", "A", "closed"),
         ),
+        22.533,
+        113.93,
     ),
     HallSpec(
         "luohu",
@@ -163,6 +170,8 @@ HALLS = (
             W("07", "E", "all_day"),
             W("08", "F", "closed_early"),
         ),
+        22.548,
+        114.131,
     ),
 )
 HALL_CODES = tuple(spec.code for spec in HALLS)
@@ -228,8 +237,15 @@ def build_city(*, opens_at: dt.time, closes_at: dt.time) -> list[Hall]:
     for spec in HALLS:
         hall, _created = Hall.objects.update_or_create(
             code=spec.code,
-            defaults={"opens_at": opens_at, "closes_at": closes_at},
+            defaults={
+                "opens_at": opens_at,
+                "closes_at": closes_at,
+                "latitude": Decimal(str(spec.latitude)),
+                "longitude": Decimal(str(spec.longitude)),
+            },
             create_defaults={
+                "latitude": Decimal(str(spec.latitude)),
+                "longitude": Decimal(str(spec.longitude)),
                 "name": spec.name,
                 "name_en": spec.name_en,
                 "district": spec.district,

@@ -29,11 +29,17 @@ MIN_REACHED = 0.5
 
 @dataclass(frozen=True)
 class Estimate:
-    """Seconds from issue to first call: expected value and the 80 % interval."""
+    """Seconds from issue to first call: the point estimate (the median of the
+    simulated waits) and the 80 % interval. `base_s` is the point estimate before any
+    online correction, stored with a quote (Ticket.quoted_base_s) so that a correction
+    can learn from it without correcting itself; none is applied today (five were
+    measured and each did worse somewhere: docs/benchmarks.md), so it equals
+    `expected_s`."""
 
     expected_s: int
     low_s: int
     high_s: int
+    base_s: int | None = None
 
     @property
     def minutes(self) -> tuple[int, int, int]:
@@ -143,13 +149,20 @@ def estimate_hall(
         ticket_occupies=np.asarray(occupies, dtype=bool)[order],
         **_windows(hall, index, current),
     )
-    waits = simulate(snap, _params(model, all_ids), runs=runs, seed=_seed(hall, now, seed))
     position = np.empty_like(order)
     position[order] = np.arange(len(order))
+    waits = simulate(
+        snap,
+        _params(model, all_ids, hall.local_now(now).hour),
+        runs=runs,
+        seed=_seed(hall, now, seed),
+        # a quote at issue needs only the probes: stop once they are called
+        only=None if tickets else position[len(waiting) :],
+    )
     result = HallEstimate(hall=hall, at=now)
     columns = position if tickets else position[len(waiting) :]
     elapsed = [max(0.0, (now - r[4]).total_seconds()) for r in waiting] if tickets else []
-    summaries = _summarise(waits[:, columns], np.asarray(elapsed + [0.0] * len(probes)), model)
+    summaries = _summarise(waits[:, columns], np.asarray(elapsed + [0.0] * len(probes)))
     if tickets:
         result.tickets = {r[0]: summaries[i] for i, r in enumerate(waiting)}
     for j, (sid, is_priority) in enumerate(probes):
@@ -202,8 +215,9 @@ def _windows(
     }
 
 
-def _params(model: HallModel, service_ids: list[int]) -> Params:
-    fits = [model.for_service(sid) for sid in service_ids]
+def _params(model: HallModel, service_ids: list[int], hour: int | None = None) -> Params:
+    """Service times as learned for the hour of the day it is now (hall time)."""
+    fits = [model.for_service(sid, hour) for sid in service_ids]
     return Params(
         mu=np.asarray([f.mu for f in fits]),
         sigma=np.asarray([f.sigma for f in fits]),
@@ -215,34 +229,32 @@ def _params(model: HallModel, service_ids: list[int]) -> Params:
     )
 
 
-def _summarise(
-    remaining: np.ndarray, elapsed: np.ndarray, model: HallModel
-) -> list[Estimate | None]:
-    """Per column of runs × tickets: mean and 10th/90th percentiles of the runs that
-    reached it, scaled by the online correction, plus the time already waited."""
+def _summarise(remaining: np.ndarray, elapsed: np.ndarray) -> list[Estimate | None]:
+    """Per column of runs × tickets: the median and the 10th/90th percentiles of the
+    runs that reached it (the median: it minimises the absolute error), plus the time
+    already waited."""
     if remaining.shape[1] == 0:
         return []
     finite = np.isfinite(remaining)
     reached = finite.sum(axis=0)
-    scaled = np.where(finite, remaining, np.nan) * model.correction
+    ok = reached >= max(1, MIN_REACHED * remaining.shape[0])
     if finite.all():
-        low, high = np.quantile(scaled, [LOW_Q, HIGH_Q], axis=0)
-        mean = scaled.mean(axis=0)
+        low, mid, high = np.quantile(remaining, [LOW_Q, 0.5, HIGH_Q], axis=0)
     else:
-        ok = reached >= max(1, MIN_REACHED * remaining.shape[0])
-        safe = np.where(ok[None, :], scaled, 0.0)
-        low, high = np.nanquantile(safe, [LOW_Q, HIGH_Q], axis=0)
-        mean = np.nanmean(safe, axis=0)
+        safe = np.where(ok[None, :] & finite, remaining, np.nan)
+        safe[:, ~ok] = 0.0
+        low, mid, high = np.nanquantile(safe, [LOW_Q, 0.5, HIGH_Q], axis=0)
     out: list[Estimate | None] = []
     for i in range(remaining.shape[1]):
-        if reached[i] < MIN_REACHED * remaining.shape[0]:
+        if not ok[i]:
             out.append(None)
             continue
         out.append(
             Estimate(
-                expected_s=int(round(elapsed[i] + mean[i])),
+                expected_s=int(round(elapsed[i] + mid[i])),
                 low_s=int(round(elapsed[i] + low[i])),
                 high_s=int(round(elapsed[i] + high[i])),
+                base_s=int(round(elapsed[i] + mid[i])),
             )
         )
     return out

@@ -17,6 +17,8 @@ window skilled for the service, both QL figures divide by 1.
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -55,6 +57,26 @@ def _mean_service(hall_id: int, at: dt.datetime, service_id: int | None = None) 
 def baselines_for(ticket: Ticket, *, at: dt.datetime) -> Baselines:
     hall_mean = _mean_service(ticket.hall_id, at)
     service_mean = _mean_service(ticket.hall_id, at, ticket.service_id)
+    last_call = (
+        TicketEvent.objects.filter(
+            hall_id=ticket.hall_id,
+            kind=TicketEvent.Kind.CALLED,
+            service_id=ticket.service_id,
+            at__lte=at,
+            ticket__business_date=ticket.business_date,
+        )
+        .order_by("-at", "-id")
+        .values_list("at", "ticket__issued_at")
+        .first()
+    )
+    les = (last_call[0] - last_call[1]).total_seconds() if last_call else 0.0
+    return _combine(ticket, hall_mean, service_mean, les)
+
+
+def _combine(
+    ticket: Ticket, hall_mean: float | None, service_mean: float | None, les: float
+) -> Baselines:
+    """The queue-length part (2 queries: open windows' skills, tickets ahead)."""
     service_mean = service_mean or hall_mean or DEFAULT_SERVICE_S
     hall_mean = hall_mean or DEFAULT_SERVICE_S
 
@@ -76,22 +98,54 @@ def baselines_for(ticket: Ticket, *, at: dt.datetime) -> Baselines:
     )
     same, pooled = counts["same"], counts["pooled"]
     n_windows = max(1, len(windows))
-
-    last_call = (
-        TicketEvent.objects.filter(
-            hall_id=ticket.hall_id,
-            kind=TicketEvent.Kind.CALLED,
-            service_id=ticket.service_id,
-            at__lte=at,
-            ticket__business_date=ticket.business_date,
-        )
-        .order_by("-at", "-id")
-        .values_list("at", "ticket__issued_at")
-        .first()
-    )
-    les = (last_call[0] - last_call[1]).total_seconds() if last_call else 0.0
     return Baselines(
         ql_s=round((same + 1) * service_mean / n_windows),
         qlpool_s=round((pooled + 1) * hall_mean / n_windows),
         les_s=round(les),
     )
+
+
+class BaselineTracker:
+    """`baselines_for` for a replay, which sees every ticket event of one hall as it
+    commits and in order: the recent service times and each service's last call are
+    kept from the events instead of read back (3 of 5 queries). The same numbers
+    (tests/test_replay.py compares them)."""
+
+    def __init__(self) -> None:
+        # (ended_at, seconds) of the last RECENT completions: the hall's, by service
+        self._hall: deque[tuple[dt.datetime, float]] = deque(maxlen=RECENT)
+        self._service: dict[int, deque[tuple[dt.datetime, float]]] = {}
+        # (service, business date) -> (called at, issued at) of the last first call
+        self._last_call: dict[tuple[int, dt.date], tuple[dt.datetime, dt.datetime]] = {}
+
+    def observe(self, event: TicketEvent) -> None:
+        ticket = event.ticket
+        if event.kind == TicketEvent.Kind.CALLED:
+            self._last_call[(ticket.service_id, ticket.business_date)] = (
+                event.at,
+                ticket.issued_at,
+            )
+        elif (
+            event.kind == TicketEvent.Kind.COMPLETED
+            and ticket.status == Ticket.Status.COMPLETED
+            and ticket.started_at is not None
+            and ticket.ended_at is not None
+        ):
+            item = (ticket.ended_at, (ticket.ended_at - ticket.started_at).total_seconds())
+            self._hall.append(item)
+            self._service.setdefault(ticket.service_id, deque(maxlen=RECENT)).append(item)
+
+    def baselines(self, ticket: Ticket, *, at: dt.datetime) -> Baselines:
+        last_call = self._last_call.get((ticket.service_id, ticket.business_date))
+        les = (last_call[0] - last_call[1]).total_seconds() if last_call else 0.0
+        return _combine(
+            ticket,
+            _mean(self._hall, at),
+            _mean(self._service.get(ticket.service_id, ()), at),
+            les,
+        )
+
+
+def _mean(recent: Iterable[tuple[dt.datetime, float]], at: dt.datetime) -> float | None:
+    seconds = [s for ended, s in recent if at - RECENT_WITHIN <= ended <= at]
+    return sum(seconds) / len(seconds) if seconds else None

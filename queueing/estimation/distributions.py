@@ -12,7 +12,13 @@ that asks at each event's moment never sees the future.
 - Abandonment: the share of issued tickets cancelled before any call.
 - Priority arrivals per service over the last hour: future priority visitors overtake
   waiting regular ones within the head start, and a priority window serves them first.
-- The online correction: the ratio of actual to quoted waits of the last two hours.
+- Per hour of the day (hall time, by when the ticket was called): each service's
+  fit for that hour, shrunk toward the service's all-day fit by HOUR_PRIOR_N
+  pseudo-observations, so an hour with a handful of tickets stays near the day's.
+- No online correction: three more were measured in round 2 (a damped, clipped mean
+  or median log ratio of actual to uncorrected quote, and one applied only when the
+  bias had held all along); each made a scenario worse (docs/benchmarks.md). Each
+  quote keeps its uncorrected estimate (Ticket.quoted_base_s) for the next attempt.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 
 from queueing.models import Hall, Ticket
 
@@ -31,16 +37,15 @@ HISTORY_ROWS = 1500
 # weeks of rows on every issue would cost more than the simulation itself.
 MODEL_TTL = dt.timedelta(minutes=2)
 ARRIVAL_WINDOW = dt.timedelta(hours=1)
-CORRECTION_WINDOW = dt.timedelta(hours=2)
+MIN_EXPOSURE_S = 900.0
 
 # The prior: a 6-minute median with a moderate tail, worth PRIOR_N observations.
 PRIOR_MU = math.log(360.0)
 PRIOR_SIGMA = 0.6
 PRIOR_N = 5.0
 PRIOR_NO_SHOW_S = 90.0
-# How much a ratio from few quotes is trusted: pseudo-quotes at ratio 1.
-CORRECTION_PRIOR_N = 20.0
-CORRECTION_BOUNDS = (0.6, 1.6)
+LOW_Q, HIGH_Q = 0.10, 0.90
+HOUR_PRIOR_N = 50.0
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,12 @@ class HallModel:
     no_show_s: float = PRIOR_NO_SHOW_S
     abandon_p: float = 0.0
     priority_rate: dict[int, float] = field(default_factory=dict)  # arrivals per second
-    correction: float = 1.0
+    # (service, local hour) -> fit, shrunk toward the service's; absent: the service's
+    by_hour: dict[tuple[int, int], LogNormal] = field(default_factory=dict)
 
-    def for_service(self, service_id: int) -> LogNormal:
+    def for_service(self, service_id: int, hour: int | None = None) -> LogNormal:
+        if hour is not None and (service_id, hour) in self.by_hour:
+            return self.by_hour[(service_id, hour)]
         return self.service_time.get(service_id, self.pooled)
 
 
@@ -119,7 +127,9 @@ def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
         .values_list("service_id", "status", "called_at", "ended_at")[:HISTORY_ROWS]
     )
     by_service: dict[int, list[float]] = {}
+    by_hour: dict[tuple[int, int], list[float]] = {}
     no_show_s: list[float] = []
+    tz = hall.tz
     for service_id, status, called_at, ended_at in ended:
         if called_at is None or ended_at is None:  # excluded by the filter; for mypy
             continue
@@ -128,12 +138,17 @@ def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
             no_show_s.append(seconds)
         else:
             by_service.setdefault(service_id, []).append(seconds)
+            by_hour.setdefault((service_id, called_at.astimezone(tz).hour), []).append(seconds)
     prior = LogNormal(PRIOR_MU, PRIOR_SIGMA, 0.0)
     pooled = fit_lognormal(
         [d for ds in by_service.values() for d in ds], prior=prior, prior_n=PRIOR_N
     )
     service_time = {
         sid: fit_lognormal(ds, prior=pooled, prior_n=PRIOR_N) for sid, ds in by_service.items()
+    }
+    hour_fits = {
+        key: fit_lognormal(ds, prior=service_time[key[0]], prior_n=HOUR_PRIOR_N)
+        for key, ds in by_hour.items()
     }
     called = len(ended)
     # one pseudo-call without a no-show keeps a first no-show from meaning 100 %
@@ -149,13 +164,24 @@ def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
             filter=Q(status=Ticket.Status.CANCELLED, called_at__isnull=True, ended_at__lt=at),
         ),
         recent_priority=Count("id", filter=priority & Q(issued_at__gte=at - ARRIVAL_WINDOW)),
+        first_recent=Min("issued_at", filter=Q(issued_at__gte=at - ARRIVAL_WINDOW)),
     )
     total = abandoned = 0
-    priority_rate: dict[int, float] = {}
+    recent: dict[int, int] = {}
+    firsts = []
     for row in rows:
         total += row["n"]
         abandoned += row["abandoned"]
-        priority_rate[row["service_id"]] = row["recent_priority"] / ARRIVAL_WINDOW.total_seconds()
+        recent[row["service_id"]] = row["recent_priority"]
+        if row["first_recent"] is not None:
+            firsts.append(row["first_recent"])
+    # Arrivals counted over the hour, or since the hall began issuing if that is
+    # later (at 09:15 the last hour holds a quarter hour of arrivals, not an hour's).
+    exposure = ARRIVAL_WINDOW.total_seconds()
+    if firsts:
+        exposure = min(exposure, max(MIN_EXPOSURE_S, (at - min(firsts)).total_seconds()))
+    priority_rate = {sid: n / exposure for sid, n in recent.items()}
+
     return HallModel(
         service_time=service_time,
         pooled=pooled,
@@ -163,40 +189,5 @@ def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
         no_show_s=mean_no_show,
         abandon_p=abandoned / (total + 1),
         priority_rate=priority_rate,
-        correction=learn_correction(hall, at=at),
+        by_hour=hour_fits,
     )
-
-
-def learn_correction(hall: Hall, *, at: dt.datetime) -> float:
-    """How far recent quotes were off, as a factor on the simulated remaining wait.
-
-    Pairs are the tickets quoted in the last two hours: a called ticket gives its
-    actual wait; one still waiting past its quote gives its elapsed wait, a lower
-    bound, so a run of long waits is not hidden by the fact that it has not ended.
-    The ratio sum(actual) / sum(quoted) is shrunk toward 1 and clipped.
-    """
-    rows = Ticket.objects.filter(
-        hall=hall,
-        issued_at__gte=at - CORRECTION_WINDOW,
-        issued_at__lt=at,
-        quoted_wait_s__gt=0,
-    ).values_list("issued_at", "called_at", "quoted_wait_s", "status")
-    actual_sum = quoted_sum = 0.0
-    for issued_at, called_at, quoted, status in rows:
-        if quoted is None:
-            continue
-        if called_at is not None and called_at <= at:
-            actual = (called_at - issued_at).total_seconds()
-        elif status == Ticket.Status.WAITING and (at - issued_at).total_seconds() > quoted:
-            actual = (at - issued_at).total_seconds()
-        else:
-            continue
-        actual_sum += actual
-        quoted_sum += quoted
-    if quoted_sum <= 0:
-        return 1.0
-    mean_quote = quoted_sum / max(1, len(rows))
-    prior = CORRECTION_PRIOR_N * mean_quote
-    ratio = (actual_sum + prior) / (quoted_sum + prior)
-    low, high = CORRECTION_BOUNDS
-    return min(high, max(low, ratio))

@@ -33,7 +33,7 @@ from django.db.backends.sqlite3.base import DatabaseWrapper
 from django.db.utils import DEFAULT_DB_ALIAS
 
 from queueing import events as queue_events
-from queueing.estimation.baselines import baselines_for
+from queueing.estimation.baselines import BaselineTracker
 from queueing.estimation.distributions import forget_hall_models
 from queueing.estimation.eventfile import EventLine, HallSpec
 from queueing.models import Hall, HallService, Service, Ticket, TicketEvent, Window
@@ -113,7 +113,7 @@ def scratch_database() -> Iterator[None]:
     forget_hall_models()
     try:
         call_command("migrate", verbosity=0, interactive=False)
-        with _quiet():
+        with quiet():
             yield
     finally:
         if scratch.connection is not None:
@@ -123,7 +123,8 @@ def scratch_database() -> Iterator[None]:
 
 
 @contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
+    """Alert rules and live pushes off: replayed or imported events are not news."""
     ingest_log = logging.getLogger("queueing.services.ingest")
     level = ingest_log.level
     ingest_log.setLevel(logging.WARNING)  # one info line per batch would drown the bar
@@ -181,7 +182,9 @@ def replay(
     the caller provides a scratch one) and predict each issued ticket's wait.
 
     The baselines are read by a ticket-event listener, which runs as each event
-    commits: the moment just after the issue, before the next event is applied.
+    commits: the moment just after the issue, before the next event is applied. The
+    same listener keeps the baselines' recent service times and last calls
+    (`BaselineTracker`) from the events it sees.
     """
     hall = build_hall(spec)
     predictions: dict[int, Prediction] = {}
@@ -189,12 +192,14 @@ def replay(
     rejected: list[Rejected] = []
 
     failures: list[BaseException] = []
+    tracker = BaselineTracker()
 
     def on_event(event: TicketEvent) -> None:
         # queueing.events logs and swallows a listener's error; a replay must not
         try:
+            tracker.observe(event)
             if event.kind == TicketEvent.Kind.ISSUED:
-                predictions[event.ticket_id] = _predict(event.ticket_id, event.at)
+                predictions[event.ticket_id] = _predict(event.ticket, event.at, tracker)
             elif event.kind == TicketEvent.Kind.CALLED:
                 first_call.setdefault(event.ticket_id, event.at)
         except Exception as exc:
@@ -221,9 +226,9 @@ def replay(
     return ReplayResult(list(predictions.values()), rejected, len(lines))
 
 
-def _predict(ticket_id: int, at: dt.datetime) -> Prediction:
-    ticket = Ticket.objects.select_related("service").get(pk=ticket_id)
-    base = baselines_for(ticket, at=at)
+def _predict(ticket: Ticket, at: dt.datetime, tracker: BaselineTracker) -> Prediction:
+    # the ticket as the service just saved it (quote included), its service attached
+    base = tracker.baselines(ticket, at=at)
     return Prediction(
         ticket=ticket.number,
         service=ticket.service.prefix,

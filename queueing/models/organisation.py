@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -52,6 +52,24 @@ class Hall(models.Model):
     opens_at = models.TimeField(_("opens at"), default=dt.time(9, 0))
     closes_at = models.TimeField(_("closes at"), default=dt.time(17, 0))
     capacity = models.PositiveIntegerField(_("capacity (people)"), default=200)
+    # Where the hall is (WGS 84), so a visitor can be pointed to a nearby hall with a
+    # shorter wait; blank for a hall that has not been placed.
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
     elderly_age = models.PositiveSmallIntegerField(
         _("elderly from age"), default=_default_elderly_age, validators=[MinValueValidator(1)]
     )

@@ -112,6 +112,11 @@ class Ticket(models.Model):
     quoted_wait_s = models.PositiveIntegerField(_("quoted wait (s)"), null=True, blank=True)
     quoted_low_s = models.PositiveIntegerField(_("quoted wait, low (s)"), null=True, blank=True)
     quoted_high_s = models.PositiveIntegerField(_("quoted wait, high (s)"), null=True, blank=True)
+    # The estimate before the online correction was applied: the correction learns from
+    # this, so it never corrects its own earlier correction.
+    quoted_base_s = models.PositiveIntegerField(
+        _("quoted wait before correction (s)"), null=True, blank=True
+    )
 
     objects = TicketQuerySet.as_manager()
 

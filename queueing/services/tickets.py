@@ -219,6 +219,7 @@ def ticket_issue(
             quoted_wait_s=quote.expected_s if quote else None,
             quoted_low_s=quote.low_s if quote else None,
             quoted_high_s=quote.high_s if quote else None,
+            quoted_base_s=quote.base_s if quote else None,
         )
         ticket.queue_key = queue_key_for(ticket, hall)
         ticket.save()

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from queueing import selectors
 from queueing.access import CONSOLE_ROLES, access_window_for_user
+from queueing.estimation import estimate_hall
 from queueing.forms import AutoCallForm, CallForm, CompleteForm, TicketForm, TransferForm
 from queueing.models import Ticket, Window
 from queueing.routing import hall_queue_path
@@ -43,18 +44,22 @@ CANCELLED_AT_WINDOW = "cancelled at the window"
 
 
 def _context(window: Window) -> dict[str, Any]:
-    """What the console shows: a fixed number of queries, however long the queue."""
+    """What the console shows, with each waiting ticket's live estimate: a fixed number
+    of queries, however long the queue."""
     current = (
         Ticket.objects.current().filter(window=window).select_related("service", "visitor").first()
     )
     skills = list(window.skills.all())
     day = window.hall.business_date()
+    queue = selectors.window_queue(window)
+    # one simulation of the hall answers for every ticket in the list (2 queries)
+    estimates = estimate_hall(window.hall, arrivals=False).tickets if queue else {}
     return {
         "window": window,
         "hall": window.hall,
         "current": current,
         "skills": skills,
-        "queue": selectors.window_queue(window),
+        "queue": [(ticket, estimates.get(ticket.pk)) for ticket in queue],
         "waiting": Ticket.objects.waiting()
         .filter(hall_id=window.hall_id, business_date=day, service__in=skills)
         .count(),

@@ -1,4 +1,5 @@
-"""The ticket machine: choose a service, optionally give an ID number, get a number."""
+"""The ticket machine: choose a service (each button says the wait, and names a nearby
+hall that is much quicker), optionally give an ID number, get a number and its quote."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from queueing import selectors
 from queueing.access import KIOSK_ROLES, access_hall_for_user
+from queueing.estimation import Estimate
+from queueing.estimation.neighbours import Neighbour, best_alternative, nearby_halls
 from queueing.forms import TicketIssueForm
 from queueing.models import Hall, Ticket
 from queueing.routing import hall_queue_path
@@ -21,12 +24,24 @@ RETURN_AFTER_S = 15
 
 
 def _context(hall: Hall, form: TicketIssueForm) -> dict[str, object]:
+    state = selectors.hall_state(hall)
     return {
         "hall": hall,
         "form": form,
-        "state": selectors.hall_state(hall),
+        "state": state,
+        # each button's wait and a much quicker nearby hall (their estimates cached 30 s)
+        "queues": selectors.service_outlook(state),
         "live_socket": hall_queue_path(hall.code),
     }
+
+
+def _alternative(ticket: Ticket) -> Neighbour | None:
+    """A nearby hall much quicker for the ticket's service than its quote here."""
+    if ticket.quoted_wait_s is None:
+        return None
+    here = Estimate(ticket.quoted_wait_s, ticket.quoted_low_s or 0, ticket.quoted_high_s or 0)
+    nearby = nearby_halls(ticket.hall, here={ticket.service_id: here})
+    return best_alternative(nearby.get(ticket.service_id, []))
 
 
 def _quote_minutes(ticket: Ticket) -> dict[str, int] | None:
@@ -72,6 +87,7 @@ def kiosk_issue(request: StaffRequest, code: str) -> HttpResponse:
                 "ticket": ticket,
                 "quote": _quote_minutes(ticket),
                 "ahead": selectors.position_in_queue(ticket),
+                "alternative": _alternative(ticket),
                 "return_after_s": RETURN_AFTER_S,
                 "live_socket": hall_queue_path(hall.code),
             }
