@@ -14,6 +14,7 @@ from queueing.estimation import (
     Estimate,
     HallEstimate,
     _summarise,
+    estimate_arrival,
     estimate_hall,
     estimate_wait,
 )
@@ -326,3 +327,20 @@ def test_it_gives_a_new_arrivals_wait_per_service_in_the_hall_state(city):
     # B shares W01 and W03 with the nine A tickets, so a new arrival waits for both
     assert by_service["A"]["expected_s"] > 5 * 60 and by_service["B"]["expected_s"] > 5 * 60
     assert set(by_service["A"]) == {"expected_s", "low_s", "high_s"}
+
+
+def test_it_quotes_one_arrival_as_the_whole_hall_estimate_does(city):
+    # the quote at issue simulates only its own probe and stops once it is called;
+    # probes draw nothing, so it is the board's estimate for the same instant
+    served_history(city, city.pension)
+    served_history(city, city.social, start=-20 * 60)
+    waiting_pensions(city, 12)
+    for i in range(4):
+        issue(city, city.social, minute=-0.5 + i * 0.01, has_appointment=True)
+    whole = estimate_hall(city.h1, at=at(0))
+    for service in (city.pension, city.social):
+        for priority in (False, True):
+            quote = estimate_arrival(hall=city.h1, service=service, priority=priority, at=at(0))
+            table = whole.priority_arrivals if priority else whole.arrivals
+            assert quote == table[service.pk]
+    assert known(whole.arrivals[city.pension.pk]).expected_s > 10 * 60

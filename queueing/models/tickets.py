@@ -145,6 +145,9 @@ class Ticket(models.Model):
                 name="ticket_waiting_queue_idx",
             ),
             models.Index(fields=["hall", "business_date", "status"], name="ticket_day_status_idx"),
+            # the tickets the windows hold, whatever day they were issued (the estimate
+            # reads them on every quote; without it, every ticket the hall ever had)
+            models.Index(fields=["hall", "status"], name="ticket_hall_status_idx"),
         ]
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")

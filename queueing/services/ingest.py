@@ -170,7 +170,12 @@ class _Lookup:
 
     def ticket(self, number: str, at: dt.datetime) -> Ticket:
         day = self.hall.business_date(at)
-        ticket = Ticket.objects.filter(hall=self.hall, business_date=day, number=number).first()
+        # the services lock and re-read the ticket: its id (and number) are enough here
+        ticket = (
+            Ticket.objects.filter(hall=self.hall, business_date=day, number=number)
+            .only("pk", "number")
+            .first()
+        )
         if ticket is None:
             raise QueueError(
                 _("No ticket %(number)s was issued on %(day)s.")

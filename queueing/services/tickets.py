@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -85,8 +85,10 @@ def _record(
 def _lock_ticket(ticket: Ticket) -> Ticket:
     # Lock the bare row, then read it with its relations. A FOR UPDATE over the join
     # comes back empty when a concurrent transfer changed the ticket's service while we
-    # waited: PostgreSQL rechecks the join against the new row version.
-    Ticket.objects.select_for_update(no_key=True).filter(pk=ticket.pk).values("pk").get()
+    # waited: PostgreSQL rechecks the join against the new row version. (SQLite locks
+    # the whole database for the transaction instead: no row lock to take there.)
+    if connection.features.has_select_for_update:
+        Ticket.objects.select_for_update(no_key=True).filter(pk=ticket.pk).values("pk").get()
     return Ticket.objects.select_related("hall", "service").get(pk=ticket.pk)
 
 
@@ -286,11 +288,11 @@ def _check_window_can_call(window: Window) -> None:
             _("Window %(label)s is %(status)s; open it to call tickets.")
             % {"label": window.label, "status": window.get_status_display()}
         )
-    current = Ticket.objects.current().filter(window=window).first()
-    if current is not None:
+    current = Ticket.objects.current().filter(window=window).values_list("number", flat=True)
+    if number := current.first():
         raise QueueError(
             _("Window %(label)s still holds ticket %(number)s: complete it or mark a no-show.")
-            % {"label": window.label, "number": current.number}
+            % {"label": window.label, "number": number}
         )
 
 
