@@ -37,6 +37,8 @@ class Scenario:
     give_up: float = 0.01
     lunch_pause: list[int] = field(default_factory=list)  # windows paused 12:00-13:00
     days: int = 2
+    # service times on the scored (last) day × this: a day unlike the history
+    last_day_slower: float = 1.0
 
 
 def _w(skills: str, n: int, priority: bool = False) -> list[tuple[list[str], bool]]:
@@ -89,6 +91,14 @@ SCENARIOS = {
         _w("AB", 1, True) + _w("AB", 4) + _w("A", 2),
         per_day=480,
     ),
+    "slow_day": Scenario(
+        "slow_day",
+        {"A": (300, 0.5), "B": (420, 0.5)},
+        {"A": 0.6, "B": 0.4},
+        _w("AB", 1, True) + _w("AB", 4) + _w("A", 1) + _w("B", 1),
+        per_day=320,
+        last_day_slower=1.3,
+    ),
     "no_shows": Scenario(
         "no_shows",
         {"A": (300, 0.5), "B": (420, 0.5)},
@@ -137,7 +147,9 @@ class _Ticket:
     state: str = "waiting"
 
 
-def simulate_day(sc: Scenario, day: dt.date, rng: random.Random) -> list[tuple]:
+def simulate_day(
+    sc: Scenario, day: dt.date, rng: random.Random, slower: float = 1.0
+) -> list[tuple]:
     """One day's events as (seconds, order, event, ticket, service, window, priority)."""
     events: list[tuple] = []
     seq = 0
@@ -206,7 +218,7 @@ def simulate_day(sc: Scenario, day: dt.date, rng: random.Random) -> list[tuple]:
         if rng.random() < sc.no_show:
             dur, end = 60 + rng.random() * 60, "no_show"
         else:
-            dur, end = median * math.exp(sigma * rng.gauss(0, 1)), "completed"
+            dur, end = slower * median * math.exp(sigma * rng.gauss(0, 1)), "completed"
         n += 1
         heapq.heappush(heap, (t + max(dur, 20), n, end, i * 100000 + j))
 
@@ -278,7 +290,8 @@ def write_scenario(sc: Scenario, folder: Path, *, seed: int) -> tuple[Path, Path
         writer.writerow(["ts", "event", "ticket", "service", "window", "priority", "outcome"])
         first = dt.date(2026, 3, 2)
         for d in range(sc.days):
-            rows = sorted(simulate_day(sc, first + dt.timedelta(days=d), rng))
+            slower = sc.last_day_slower if d == sc.days - 1 else 1.0
+            rows = sorted(simulate_day(sc, first + dt.timedelta(days=d), rng, slower))
             for at, _seq, kind, ticket, service, window, priority in rows:
                 writer.writerow([at.isoformat(), kind, ticket, service, window, priority, ""])
     return hall_path, events_path

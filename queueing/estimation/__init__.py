@@ -1,7 +1,7 @@
 """Wait estimates: expected seconds from issue to first call, with an 80 % interval.
 
-`estimate_hall` reads the hall's queue and windows (2 or 3 queries) and its model
-learned from history (`distributions`: 3 more queries, at most every two minutes), simulates
+`estimate_hall` reads the hall's queue and windows (3 or 4 queries) and its model
+learned from history (`distributions`: 4 more queries, at most every two minutes), simulates
 the queue forward many times (`forward`) and answers for
 every waiting ticket and for a new arrival per service, all from the same runs.
 Deterministic for a given hall, instant and seed.
@@ -30,11 +30,9 @@ MIN_REACHED = 0.5
 @dataclass(frozen=True)
 class Estimate:
     """Seconds from issue to first call: the point estimate (the median of the
-    simulated waits) and the 80 % interval. `base_s` is the point estimate before any
-    online correction, stored with a quote (Ticket.quoted_base_s) so that a correction
-    can learn from it without correcting itself; none is applied today (five were
-    measured and each did worse somewhere: docs/benchmarks.md), so it equals
-    `expected_s`."""
+    simulated waits) and the 80 % interval. `base_s` is the point estimate before the
+    online correction (`correction`), stored with a quote (Ticket.quoted_base_s) so
+    that the correction learns from it without correcting itself."""
 
     expected_s: int
     low_s: int
@@ -83,7 +81,7 @@ def estimate_hall(
     (service id, priority), only that arrival is estimated, and the runs stop once it
     is called: the answer is the same, since probes draw nothing.
 
-    3 queries (4 with arrivals), plus the model's 3 when it is relearned."""
+    3 queries (4 with arrivals), plus the model's 4 when it is relearned."""
     now = at or timezone.now()
     day = hall.business_date(now)
     if not arrivals:
@@ -161,7 +159,9 @@ def estimate_hall(
     result = HallEstimate(hall=hall, at=now)
     columns = position if tickets else position[len(waiting) :]
     elapsed = [max(0.0, (now - r[4]).total_seconds()) for r in waiting] if tickets else []
-    summaries = _summarise(waits[:, columns], np.asarray(elapsed + [0.0] * len(probes)))
+    summaries = _summarise(
+        waits[:, columns], np.asarray(elapsed + [0.0] * len(probes)), model.correction
+    )
     if tickets:
         result.tickets = {r[0]: summaries[i] for i, r in enumerate(waiting)}
     for j, (sid, is_priority) in enumerate(probes):
@@ -228,10 +228,13 @@ def _params(model: HallModel, service_ids: list[int], hour: int | None = None) -
     )
 
 
-def _summarise(remaining: np.ndarray, elapsed: np.ndarray) -> list[Estimate | None]:
+def _summarise(
+    remaining: np.ndarray, elapsed: np.ndarray, correction: float = 1.0
+) -> list[Estimate | None]:
     """Per column of runs × tickets: the median and the 10th/90th percentiles of the
-    runs that reached it (the median: it minimises the absolute error), plus the time
-    already waited."""
+    runs that reached it (the median: it minimises the absolute error), the remaining
+    part scaled by the online correction, plus the time already waited. `base_s` is
+    the median uncorrected."""
     if remaining.shape[1] == 0:
         return []
     finite = np.isfinite(remaining)
@@ -250,9 +253,9 @@ def _summarise(remaining: np.ndarray, elapsed: np.ndarray) -> list[Estimate | No
             continue
         out.append(
             Estimate(
-                expected_s=int(round(elapsed[i] + mid[i])),
-                low_s=int(round(elapsed[i] + low[i])),
-                high_s=int(round(elapsed[i] + high[i])),
+                expected_s=int(round(elapsed[i] + correction * mid[i])),
+                low_s=int(round(elapsed[i] + correction * low[i])),
+                high_s=int(round(elapsed[i] + correction * high[i])),
                 base_s=int(round(elapsed[i] + mid[i])),
             )
         )

@@ -15,10 +15,10 @@ that asks at each event's moment never sees the future.
 - Per hour of the day (hall time, by when the ticket was called): each service's
   fit for that hour, shrunk toward the service's all-day fit by HOUR_PRIOR_N
   pseudo-observations, so an hour with a handful of tickets stays near the day's.
-- No online correction: three more were measured in round 2 (a damped, clipped mean
-  or median log ratio of actual to uncorrected quote, and one applied only when the
-  bias had held all along); each made a scenario worse (docs/benchmarks.md). Each
-  quote keeps its uncorrected estimate (Ticket.quoted_base_s) for the next attempt.
+- Today against the history (`todays_drift`): when today's completed services run
+  slower or faster than the fits beyond chance, every fit is shifted by the difference.
+- How far the recent quotes have been off (`correction`): a factor on the remaining
+  wait, applied only when the quotes judged lean one way beyond chance.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Min, Q
 
+from queueing.estimation.correction import learn_correction
 from queueing.models import Hall, Ticket
 
 HISTORY = dt.timedelta(days=14)
@@ -46,6 +47,10 @@ PRIOR_N = 5.0
 PRIOR_NO_SHOW_S = 90.0
 LOW_Q, HIGH_Q = 0.10, 0.90
 HOUR_PRIOR_N = 50.0
+# today's services against the fits (todays_drift)
+DRIFT_MIN = 20
+DRIFT_Z = 3.0
+DRIFT_CLIP = math.log(1.3)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class HallModel:
     priority_rate: dict[int, float] = field(default_factory=dict)  # arrivals per second
     # (service, local hour) -> fit, shrunk toward the service's; absent: the service's
     by_hour: dict[tuple[int, int], LogNormal] = field(default_factory=dict)
+    # how far recent quotes ran long (> 1) or short, when plainly so (correction.py)
+    correction: float = 1.0
 
     def for_service(self, service_id: int, hour: int | None = None) -> LogNormal:
         if hour is not None and (service_id, hour) in self.by_hour:
@@ -94,6 +101,27 @@ def fit_lognormal(durations: list[float], *, prior: LogNormal, prior_n: float) -
     return LogNormal(mu, max(math.sqrt(var), 0.05), float(n))
 
 
+def todays_drift(todays: list[tuple[int, float]], fits: dict[int, LogNormal]) -> float:
+    """How much slower (> 0, on the log scale) today's services run than the fits
+    say, when today's completions show it beyond chance: their mean log residual is
+    DRIFT_Z standard errors from zero over at least DRIFT_MIN of them. Clipped to
+    ±30 %. Service times are known minutes after they happen, unlike waits, so a slow
+    day shows within the hour; a day like the history shows nothing."""
+    residuals = [math.log(max(s, 1.0)) - fits[sid].mu for sid, s in todays if sid in fits]
+    n = len(residuals)
+    if n < DRIFT_MIN:
+        return 0.0
+    mean = sum(residuals) / n
+    sd = math.sqrt(sum((r - mean) ** 2 for r in residuals) / (n - 1))
+    if abs(mean) * math.sqrt(n) < DRIFT_Z * max(sd, 0.05):
+        return 0.0
+    return max(-DRIFT_CLIP, min(DRIFT_CLIP, mean))
+
+
+def _shifted(fit: LogNormal, shift: float) -> LogNormal:
+    return LogNormal(fit.mu + shift, fit.sigma, fit.n)
+
+
 _cache: dict[int, tuple[dt.datetime, HallModel]] = {}
 
 
@@ -114,7 +142,7 @@ def forget_hall_models() -> None:
 
 
 def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
-    """Read the hall's recent history (3 queries) into a HallModel."""
+    """Read the hall's recent history (4 queries) into a HallModel."""
     ended = list(
         Ticket.objects.filter(
             hall=hall,
@@ -130,6 +158,8 @@ def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
     by_hour: dict[tuple[int, int], list[float]] = {}
     no_show_s: list[float] = []
     tz = hall.tz
+    today = hall.business_date(at)
+    todays: list[tuple[int, float]] = []
     for service_id, status, called_at, ended_at in ended:
         if called_at is None or ended_at is None:  # excluded by the filter; for mypy
             continue
@@ -139,6 +169,8 @@ def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
         else:
             by_service.setdefault(service_id, []).append(seconds)
             by_hour.setdefault((service_id, called_at.astimezone(tz).hour), []).append(seconds)
+            if ended_at.astimezone(tz).date() == today:
+                todays.append((service_id, seconds))
     prior = LogNormal(PRIOR_MU, PRIOR_SIGMA, 0.0)
     pooled = fit_lognormal(
         [d for ds in by_service.values() for d in ds], prior=prior, prior_n=PRIOR_N
@@ -150,6 +182,11 @@ def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
         key: fit_lognormal(ds, prior=service_time[key[0]], prior_n=HOUR_PRIOR_N)
         for key, ds in by_hour.items()
     }
+    shift = todays_drift(todays, service_time)
+    if shift:
+        pooled = _shifted(pooled, shift)
+        service_time = {sid: _shifted(f, shift) for sid, f in service_time.items()}
+        hour_fits = {key: _shifted(f, shift) for key, f in hour_fits.items()}
     called = len(ended)
     # one pseudo-call without a no-show keeps a first no-show from meaning 100 %
     no_show_p = len(no_show_s) / (called + 1)
@@ -190,4 +227,5 @@ def learn_hall_model(hall: Hall, *, at: dt.datetime) -> HallModel:
         abandon_p=abandoned / (total + 1),
         priority_rate=priority_rate,
         by_hour=hour_fits,
+        correction=learn_correction(hall, at=at),
     )
