@@ -77,26 +77,42 @@ def _combine(
     ticket: Ticket, hall_mean: float | None, service_mean: float | None, les: float
 ) -> Baselines:
     """The queue-length part (2 queries: open windows' skills, tickets ahead)."""
-    service_mean = service_mean or hall_mean or DEFAULT_SERVICE_S
-    hall_mean = hall_mean or DEFAULT_SERVICE_S
-
-    skills = list(
-        Window.skills.through.objects.filter(
-            window__hall_id=ticket.hall_id, window__status=Window.Status.OPEN
-        ).values_list("window_id", "service_id")
-    )
-    windows = {w for w, s in skills if s == ticket.service_id}
-    pool = {s for w, s in skills if w in windows}
     counts = (
         Ticket.objects.waiting()
         .filter(hall_id=ticket.hall_id, business_date=ticket.business_date)
         .filter(Q(queue_key__lt=ticket.queue_key) | Q(queue_key=ticket.queue_key, id__lt=ticket.pk))
-        .aggregate(
-            same=Count("id", filter=Q(service_id=ticket.service_id)),
-            pooled=Count("id", filter=Q(service_id__in=pool or [0])),
-        )
+        .values("service_id")
+        .annotate(n=Count("id"))
     )
-    same, pooled = counts["same"], counts["pooled"]
+    ahead = {row["service_id"]: row["n"] for row in counts}
+    return _queue_length(ticket, _open_skills(ticket.hall_id), ahead, hall_mean, service_mean, les)
+
+
+def _open_skills(hall_id: int) -> list[tuple[int, int]]:
+    """(window, service) for every skill of the hall's open windows."""
+    return list(
+        Window.skills.through.objects.filter(
+            window__hall_id=hall_id, window__status=Window.Status.OPEN
+        ).values_list("window_id", "service_id")
+    )
+
+
+def _queue_length(
+    ticket: Ticket,
+    skills: list[tuple[int, int]],
+    ahead: dict[int, int],
+    hall_mean: float | None,
+    service_mean: float | None,
+    les: float,
+) -> Baselines:
+    """QL and QL-pool from the open windows' skills and the waiting tickets ahead of
+    `ticket` per service; LES as given."""
+    service_mean = service_mean or hall_mean or DEFAULT_SERVICE_S
+    hall_mean = hall_mean or DEFAULT_SERVICE_S
+    windows = {w for w, s in skills if s == ticket.service_id}
+    pool = {s for w, s in skills if w in windows}
+    same = ahead.get(ticket.service_id, 0)
+    pooled = sum(n for s, n in ahead.items() if s in pool)
     n_windows = max(1, len(windows))
     return Baselines(
         ql_s=round((same + 1) * service_mean / n_windows),
@@ -107,9 +123,10 @@ def _combine(
 
 class BaselineTracker:
     """`baselines_for` for a replay, which sees every ticket event of one hall as it
-    commits and in order: the recent service times and each service's last call are
-    kept from the events instead of read back (3 of 5 queries). The same numbers
-    (tests/test_replay.py compares them)."""
+    commits and in order: the recent service times, each service's last call and the
+    waiting tickets are kept from the events, and the open windows' skills until the
+    replay says a window changed (`windows_changed`), instead of read back: no query
+    in the common case. The same numbers (tests/test_replay.py compares them)."""
 
     def __init__(self) -> None:
         # (ended_at, seconds) of the last RECENT completions: the hall's, by service
@@ -117,9 +134,20 @@ class BaselineTracker:
         self._service: dict[int, deque[tuple[dt.datetime, float]]] = {}
         # (service, business date) -> (called at, issued at) of the last first call
         self._last_call: dict[tuple[int, dt.date], tuple[dt.datetime, dt.datetime]] = {}
+        # waiting tickets: id -> (business date, service, calling-order key)
+        self._waiting: dict[int, tuple[dt.date, int, tuple[dt.datetime, int]]] = {}
+        self._skills: list[tuple[int, int]] | None = None
+
+    def windows_changed(self) -> None:
+        self._skills = None
 
     def observe(self, event: TicketEvent) -> None:
         ticket = event.ticket
+        if ticket.status == Ticket.Status.WAITING:
+            key = (ticket.queue_key, ticket.pk)
+            self._waiting[ticket.pk] = (ticket.business_date, ticket.service_id, key)
+        else:
+            self._waiting.pop(ticket.pk, None)
         if event.kind == TicketEvent.Kind.CALLED:
             self._last_call[(ticket.service_id, ticket.business_date)] = (
                 event.at,
@@ -138,8 +166,17 @@ class BaselineTracker:
     def baselines(self, ticket: Ticket, *, at: dt.datetime) -> Baselines:
         last_call = self._last_call.get((ticket.service_id, ticket.business_date))
         les = (last_call[0] - last_call[1]).total_seconds() if last_call else 0.0
-        return _combine(
+        if self._skills is None:
+            self._skills = _open_skills(ticket.hall_id)
+        mine = (ticket.queue_key, ticket.pk)
+        ahead: dict[int, int] = {}
+        for day, service_id, key in self._waiting.values():
+            if day == ticket.business_date and key < mine:
+                ahead[service_id] = ahead.get(service_id, 0) + 1
+        return _queue_length(
             ticket,
+            self._skills,
+            ahead,
             _mean(self._hall, at),
             _mean(self._service.get(ticket.service_id, ()), at),
             les,

@@ -37,7 +37,7 @@ from queueing.estimation.baselines import BaselineTracker
 from queueing.estimation.distributions import forget_hall_models
 from queueing.estimation.eventfile import EventLine, HallSpec
 from queueing.models import Hall, HallService, Service, Ticket, TicketEvent, Window
-from queueing.services.ingest import ingest_events
+from queueing.services.ingest import WINDOW_EVENTS, ingest_events
 
 PREDICTION_HEADER = [
     "ticket",
@@ -215,11 +215,12 @@ def replay(
 
     queue_events.add_ticket_event_listener(on_event)
     try:
-        for start in range(0, len(lines), CHUNK):
-            chunk = lines[start : start + CHUNK]
+        for chunk in _chunks(lines):
             results = ingest_events(hall=hall, events=[e.event for e in chunk])
             if failures:
                 raise failures[0]
+            if chunk[0].event.kind in WINDOW_EVENTS:
+                tracker.windows_changed()
             for item, result in zip(chunk, results, strict=True):
                 if result.status != "applied":
                     rejected.append(Rejected(item.line, result.reason or result.status))
@@ -232,6 +233,19 @@ def replay(
             wait = (first_call[ticket_id] - prediction.issued_at).total_seconds()
             prediction.actual_s = round(wait)
     return ReplayResult(list(predictions.values()), rejected, len(lines))
+
+
+def _chunks(lines: Sequence[EventLine]) -> Iterator[Sequence[EventLine]]:
+    """Up to CHUNK events at a time, each window event alone: the baselines' tracker
+    rereads the open windows after one (and only then)."""
+    start = 0
+    for i, item in enumerate(lines):
+        if item.event.kind in WINDOW_EVENTS:
+            if start < i:
+                yield from (lines[j : min(i, j + CHUNK)] for j in range(start, i, CHUNK))
+            yield lines[i : i + 1]
+            start = i + 1
+    yield from (lines[j : min(len(lines), j + CHUNK)] for j in range(start, len(lines), CHUNK))
 
 
 def _predict(ticket: Ticket, at: dt.datetime, tracker: BaselineTracker) -> Prediction:
