@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 from django.utils import translation
 
+from queueing.estimation.distributions import forget_hall_models
 from queueing.models import Hall, Service, StaffRole, Window
 from tests.factories import make_hall, make_service, make_user, make_window, offer
 
@@ -46,6 +48,23 @@ def english_messages():
     the client asks otherwise)."""
     with translation.override("en"):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_estimator_models():
+    """The wait estimator caches each hall's model by hall id and instant; ids repeat
+    from test to test, so every test starts (and leaves) without one."""
+    forget_hall_models()
+    yield
+    forget_hall_models()
+
+
+@pytest.fixture
+def fresh_cache():
+    """An empty cache before and after (neighbours' estimates, staffing history)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from queueing.estimation import (
     estimate_hall,
     estimate_wait,
 )
-from queueing.estimation.distributions import LogNormal, fit_lognormal, forget_hall_models
+from queueing.estimation.distributions import LogNormal, fit_lognormal
 from queueing.estimation.forward import Params, Snapshot, simulate
 from queueing.models import Ticket, Window
 from tests.api_support import issue as api_issue
@@ -26,14 +26,6 @@ from tests.api_support import token_client
 from tests.conftest import login
 
 T0 = dt.datetime(2026, 11, 23, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.fixture(autouse=True)
-def fresh_models():
-    # models are cached per hall id and instant; every test starts from its own rows
-    forget_hall_models()
-    yield
-    forget_hall_models()
 
 
 def at(minutes: float) -> dt.datetime:

@@ -18,19 +18,11 @@ from queueing.estimation.correction import (
 from queueing.estimation.distributions import (
     DRIFT_MIN,
     LogNormal,
-    forget_hall_models,
     learn_hall_model,
     todays_drift,
 )
 from queueing.models import Ticket
 from tests.test_estimation import at, issue, known, served_history
-
-
-@pytest.fixture(autouse=True)
-def fresh_models():
-    forget_hall_models()
-    yield
-    forget_hall_models()
 
 
 def test_it_leaves_quotes_alone_when_the_blocks_err_both_ways():

@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from queueing import services
-from queueing.estimation.distributions import forget_hall_models, learn_hall_model
+from queueing.estimation.distributions import learn_hall_model
 from queueing.models import Ticket, TicketEvent, Window
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -60,13 +60,6 @@ def run(*paths: str) -> str:
     out = StringIO()
     call_command("import_history", *paths, "--no-progress", stdout=out)
     return out.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def fresh_models():
-    forget_hall_models()
-    yield
-    forget_hall_models()
 
 
 def test_it_loads_the_history_and_the_estimator_learns_from_it(city, tmp_path):

@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from queueing import services
 from queueing.estimation import Estimate
-from queueing.estimation.distributions import forget_hall_models
 from queueing.estimation.neighbours import (
     best_alternative,
     cached_arrival_estimates,
@@ -28,13 +27,7 @@ from queueing.selectors import arrival_estimates
 from tests.api_support import token_client
 from tests.factories import make_hall, make_service, make_window, offer
 
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    cache.clear()
-    forget_hall_models()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def place(hall: Hall, lat: float, lon: float) -> Hall:

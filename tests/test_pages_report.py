@@ -10,13 +10,11 @@ import io
 import zoneinfo
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from hall_ops.views.report import iso_week
-from queueing.estimation.distributions import forget_hall_models
 from queueing.models import Ticket
 from tests.conftest import login
 
@@ -26,12 +24,7 @@ WEEK = "2026-W46"  # Monday 9 to Sunday 15 November 2026
 MONDAY = dt.date(2026, 11, 9)
 
 
-@pytest.fixture(autouse=True)
-def _fresh():
-    cache.clear()
-    forget_hall_models()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def english(user) -> Client:

@@ -13,7 +13,6 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from queueing.estimation.distributions import forget_hall_models
 from queueing.estimation.staffing import (
     DECAY,
     erlang_c,
@@ -33,13 +32,7 @@ NOW = dt.datetime(2026, 11, 23, 8, 30, tzinfo=SH)  # before opening on a Monday
 _numbers = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_models():
-    forget_hall_models()
-    cache.clear()
-    yield
-    forget_hall_models()
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 
 def made_history(

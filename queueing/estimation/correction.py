@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
 
 from queueing.models import Hall, Ticket
 
@@ -61,7 +62,8 @@ def learn_correction(hall: Hall, *, at: dt.datetime) -> float:
             waited = (at - issued).total_seconds()  # still waiting: at least this
         block = int(issued.timestamp() // BLOCK_S)
         blocks.setdefault(block, []).append(math.log((waited + PAD_S) / (quote + PAD_S)))
-    return correction_factor([_median(r) for r in blocks.values() if len(r) >= MIN_PER_BLOCK])
+    medians = [statistics.median(r) for r in blocks.values() if len(r) >= MIN_PER_BLOCK]
+    return correction_factor(medians)
 
 
 def correction_factor(block_ratios: list[float]) -> float:
@@ -71,13 +73,7 @@ def correction_factor(block_ratios: list[float]) -> float:
     short = sum(r < -DEAD_BAND for r in block_ratios)
     if long + short < MIN_BLOCKS or sign_test_p(long, short) >= MAX_P:
         return 1.0
-    return math.exp(max(-CLIP, min(CLIP, _median(block_ratios))))
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    return math.exp(max(-CLIP, min(CLIP, statistics.median(block_ratios))))
 
 
 def sign_test_p(a: int, b: int) -> float:

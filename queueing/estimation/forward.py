@@ -94,7 +94,9 @@ def simulate(
     # Run-wide speed: parameter noise of each service's fit plus day drift.
     speed_sigma = np.sqrt(SPEED_SIGMA**2 + params.sigma**2 / np.maximum(params.n_obs, 1.0))
     watch = np.zeros(0, dtype=np.int64) if only is None else np.asarray(only, dtype=np.int64)
-    args = (
+    return run_queue(
+        runs,
+        seed,
         snap.ticket_service.astype(np.int64),
         snap.ticket_key.astype(float),
         snap.ticket_occupies.astype(np.bool_),
@@ -118,4 +120,3 @@ def simulate(
         watch,
         3 * (n + s_count * k) + 2 * n_win + 10,
     )
-    return run_queue(runs, seed, *args)

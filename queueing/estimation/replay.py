@@ -235,17 +235,23 @@ def replay(
     return ReplayResult(list(predictions.values()), rejected, len(lines))
 
 
-def _chunks(lines: Sequence[EventLine]) -> Iterator[Sequence[EventLine]]:
+def _chunks(lines: Sequence[EventLine]) -> Iterator[list[EventLine]]:
     """Up to CHUNK events at a time, each window event alone: the baselines' tracker
     rereads the open windows after one (and only then)."""
-    start = 0
-    for i, item in enumerate(lines):
+    chunk: list[EventLine] = []
+    for item in lines:
         if item.event.kind in WINDOW_EVENTS:
-            if start < i:
-                yield from (lines[j : min(i, j + CHUNK)] for j in range(start, i, CHUNK))
-            yield lines[i : i + 1]
-            start = i + 1
-    yield from (lines[j : min(len(lines), j + CHUNK)] for j in range(start, len(lines), CHUNK))
+            if chunk:
+                yield chunk
+            yield [item]
+            chunk = []
+        else:
+            chunk.append(item)
+            if len(chunk) == CHUNK:
+                yield chunk
+                chunk = []
+    if chunk:
+        yield chunk
 
 
 def _predict(ticket: Ticket, at: dt.datetime, tracker: BaselineTracker) -> Prediction:

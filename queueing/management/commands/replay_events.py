@@ -8,28 +8,23 @@ wait to first call.
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
 from queueing.estimation.eventfile import ReplayFileError, read_events, read_hall
 from queueing.estimation.replay import replay, scratch_database, write_predictions
-
-SHOW_REJECTED = 10
+from queueing.management.eventfiles import add_file_arguments, progress_bar, report_rejected
 
 
 class Command(BaseCommand):
     help = "Replay recorded queue events and write each estimator's predictions."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("hall", type=Path, help="HALL.json")
-        parser.add_argument("events", type=Path, help="EVENTS.csv")
+        add_file_arguments(parser)
         parser.add_argument("--out", type=Path, required=True, help="PREDICTIONS.csv")
-        parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
@@ -38,12 +33,7 @@ class Command(BaseCommand):
             lines = read_events(options["events"], spec)
         except ReplayFileError as exc:
             raise CommandError(str(exc)) from None
-        bar = tqdm(
-            total=len(lines),
-            unit="event",
-            disable=options["no_progress"] or None,  # None: only on a terminal
-            file=sys.stderr,
-        )
+        bar = progress_bar(len(lines), options)
         with bar, scratch_database():
             result = replay(spec, lines, progress=bar.update)
         try:
@@ -51,10 +41,7 @@ class Command(BaseCommand):
                 write_predictions(result.predictions, out)
         except OSError as exc:
             raise CommandError(f"{options['out']}: cannot be written ({exc})") from None
-        for rejected in result.rejected[:SHOW_REJECTED]:
-            self.stderr.write(f"{options['events'].name}:{rejected.line}: {rejected.reason}")
-        if len(result.rejected) > SHOW_REJECTED:
-            self.stderr.write(f"… and {len(result.rejected) - SHOW_REJECTED} more rejected")
+        report_rejected(self.stderr, options["events"], result.rejected)
         self.stdout.write(
             f"{result.events} events, {len(result.predictions)} tickets, "
             f"{len(result.rejected)} rejected, {time.perf_counter() - started:.1f} s"
