@@ -131,3 +131,14 @@ def test_it_renders_the_hall_page_in_a_fixed_number_of_queries(
     client = login(city.alice)
     with django_assert_max_num_queries(10):
         assert client.get("/halls/h1/").status_code == 200
+
+
+def test_it_refreshes_only_the_hall_board_on_a_live_update(city):
+    services.ticket_issue(hall=city.h1, service=city.pension)
+    response = login(city.alice).get(
+        "/halls/h1/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="hall-board"
+    )
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div id="hall-board"') and body.count('id="hall-board"') == 1
+    assert "<header" not in body and "<html" not in body and "1 人等候" in body

@@ -20,7 +20,7 @@ from queueing.access import (
 )
 from queueing.models import Hall, StaffRole
 from queueing.routing import hall_queue_path
-from queueing.views.common import HtmxHttpRequest, StaffRequest
+from queueing.views.common import HtmxHttpRequest, StaffRequest, render_page
 
 Role = StaffRole.Role
 
@@ -67,4 +67,6 @@ def hall(request: StaffRequest, code: str) -> HttpResponse:
         "held_roles": held,
         "live_socket": hall_queue_path(hall.code),
     }
-    return render(request, "queueing/hall.html", context)
+    # a live refresh asks for the board only: the whole page swapped into it would nest
+    # one more header per update
+    return render_page(request, "queueing/hall.html", context, partials=("hall-board",))
