@@ -13,7 +13,10 @@ from queueing.models import Outcome, Service
 
 class UnechoedTextInput(forms.TextInput):
     """A text box that never writes the submitted value back into the page: a form
-    redisplayed after an error must not carry the visitor's ID number."""
+    redisplayed after an error must not carry the visitor's ID number. What the visitor
+    typed stays on their screen all the same: the box is marked `hx-preserve`, so htmx
+    keeps the box already on the page (with its value) when it swaps the answer in, and
+    the number never travels back in a response (nor into a cache or a log on the way)."""
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         return super().get_context(name, None, attrs)
@@ -41,6 +44,7 @@ class TicketIssueForm(forms.Form):
                 # the page shows its own keypad (digits and X); no on-screen keyboard
                 "inputmode": "none",
                 "class": "id-input",
+                "hx-preserve": "true",
                 "aria-describedby": "id-number-hint id-number-error",
                 "placeholder": _("18 characters"),
             }

@@ -1,5 +1,8 @@
 """The calling display: the newest call large, earlier calls, waiting counts."""
 
+import re
+import time
+
 import pytest
 from django.test import Client
 
@@ -91,3 +94,17 @@ def test_it_renders_the_display_in_a_fixed_number_of_queries(
     with django_assert_max_num_queries(10):
         response = client.get(DISPLAY)
     assert "A003" in response.content.decode()
+
+
+def test_it_gives_its_clock_the_hall_s_zone_and_the_server_s_time(city):
+    """The browser shows the hall's time, not the device's (live.js reads these)."""
+    body = login(city.kiosk1).get(DISPLAY).content.decode()
+    match = re.search(
+        r'<time class="clock" data-clock data-clock-zone="([^"]+)" data-clock-now="(\d+)">'
+        r"([0-9:]+)<",
+        body,
+    )
+    assert match, "no hall clock"
+    assert match.group(1) == city.h1.timezone
+    assert abs(int(match.group(2)) - time.time()) < 5
+    assert match.group(3) == f"{city.h1.local_now():%H:%M}"

@@ -229,3 +229,40 @@ def test_it_names_no_other_hall_when_the_wait_here_is_short(city, fresh_cache):
     client = login(city.kiosk1)
     assert "data-nearby" not in client.get(KIOSK).content.decode()
     assert "data-nearby" not in client.post(ISSUE, {"service": "pension"}).content.decode()
+
+
+def test_it_labels_the_id_number_box_once(city):
+    body = login(city.kiosk1).get(KIOSK).content.decode()
+    assert body.count("身份证号（选填）") == 1
+    assert "选填（请在点选业务前填写）" not in body  # the second label saying the same
+    assert "请在点选业务前输入" in body  # when to fill it in, as a hint
+
+
+def test_it_keeps_the_typed_id_number_in_the_browser_not_in_the_answer(city):
+    """The box is preserved by htmx across the error answer: the visitor keeps what they
+    typed, and the answer (which a cache or a log could keep) never carries it."""
+    good = national_id(dt.date(1980, 5, 17))
+    typo = good[:-1] + ("0" if good[-1] != "0" else "1")
+    response = login(city.kiosk1).post(
+        ISSUE, {"service": "pension", "id_number": typo}, headers=HTMX
+    )
+    body = response.content.decode()
+    assert response.status_code == 422 and typo not in body
+    assert re.search(r'<input[^>]*name="id_number"[^>]*hx-preserve="true"', body)
+    assert 'id="id_id_number"' in body  # hx-preserve pairs the boxes by id
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_it_prints_a_slip_with_the_ticket(city):
+    issue(city)
+    response = login(city.kiosk1).post(ISSUE, {"service": "pension"}, headers=HTMX)
+    body = response.content.decode()
+    slip = body[body.index("data-ticket-slip") :]
+    ticket = Ticket.objects.get(number="A002")
+    issued = ticket.issued_at.astimezone(city.h1.tz)
+    for text in ("第一服务大厅", "A002", "养老保险", "前面还有 1 人", "取号时间"):
+        assert text in slip, text
+    assert f"{issued:%H:%M}" in slip
+    assert "打印号票" in body and "css/slip.css" not in body  # the sheet is in the page head
+    page = login(city.kiosk1).get(KIOSK).content.decode()
+    assert 'href="/static/css/slip.css" media="print"' in page

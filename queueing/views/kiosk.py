@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
@@ -62,6 +63,8 @@ def kiosk(request: StaffRequest, code: str) -> HttpResponse:
     return render_page(request, TEMPLATE, _context(hall, TicketIssueForm()), partials=PARTIALS)
 
 
+# no cache keeps an answer to a form that carried an ID number
+@never_cache
 @sensitive_post_parameters("id_number")
 @require_POST
 @login_required

@@ -96,14 +96,42 @@
   connect();
 })();
 
-/* Clocks and countdowns used by the kiosk and the display. */
+/* Clocks and countdowns used by the kiosk and the display.
+ *
+ * A clock shows the hall's time, never the device's: the page says the server's time
+ * (data-clock-now, seconds since the epoch) and the hall's time zone (data-clock-zone),
+ * so a kiosk set to another zone, or with its clock off, still shows what the hall's
+ * clocks show. */
 (function () {
   "use strict";
+  var formats = {};
+
+  function format(zone) {
+    if (!(zone in formats)) {
+      try {
+        formats[zone] = new Intl.DateTimeFormat("en-GB", {
+          timeZone: zone, hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+        });
+      } catch (e) { formats[zone] = null; }
+    }
+    return formats[zone];
+  }
+
+  function hallTime(el) {
+    if (el.hallSkew === undefined) {
+      var server = parseInt(el.getAttribute("data-clock-now"), 10) * 1000;
+      el.hallSkew = isNaN(server) ? 0 : server - Date.now();
+    }
+    var fmt = format(el.getAttribute("data-clock-zone") || "");
+    // no zone the browser knows: keep the time the server wrote
+    return fmt ? fmt.format(new Date(Date.now() + el.hallSkew)) : null;
+  }
+
   function tick() {
-    var now = new Date();
-    var hh = String(now.getHours()).padStart(2, "0");
-    var mm = String(now.getMinutes()).padStart(2, "0");
-    document.querySelectorAll("[data-clock]").forEach(function (el) { el.textContent = hh + ":" + mm; });
+    document.querySelectorAll("[data-clock]").forEach(function (el) {
+      var text = hallTime(el);
+      if (text !== null && el.textContent !== text) el.textContent = text;
+    });
     document.querySelectorAll("[data-countdown]").forEach(function (el) {
       var left = parseInt(el.getAttribute("data-countdown"), 10) - 1;
       if (left >= 0) { el.setAttribute("data-countdown", String(left)); el.textContent = String(left); }
