@@ -144,7 +144,8 @@ def browser(monkeypatch) -> Iterator[Browser]:
 @pytest.fixture
 def open_page(browser: Browser, server_url: str) -> Callable[..., Page]:
     """`open_page(user, path)`: a page of a fresh browser context, logged in as `user`
-    (None: anonymous), in `language`, at `path` (None: not yet anywhere)."""
+    (None: anonymous), in `language`, at `path` (None: not yet anywhere), its device
+    clock in `timezone_id` (None: the machine's)."""
 
     def open_(
         user=None,
@@ -152,9 +153,12 @@ def open_page(browser: Browser, server_url: str) -> Callable[..., Page]:
         *,
         language: str = "zh-hans",
         size: tuple[int, int] = (1440, 900),
+        timezone_id: str | None = None,
     ) -> Page:
         context: BrowserContext = browser.new_context(
-            base_url=server_url, viewport={"width": size[0], "height": size[1]}
+            base_url=server_url,
+            viewport={"width": size[0], "height": size[1]},
+            timezone_id=timezone_id,
         )
         cookies = [{"name": "django_language", "value": language, "url": server_url}]
         if user is not None:
