@@ -8,6 +8,7 @@ Screenshots go to HALL_OPS_SCREENSHOTS for a person to look at."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,47 +31,8 @@ TABLET_LANDSCAPE = (1024, 768)
 KIOSK = (1080, 1920)
 LANGUAGES = ["zh-hans", "en"]
 
-# Facts about the page as laid out, measured in the browser.
-FACTS = """() => {
-  const vw = window.innerWidth;
-  // drawn: in the layout, not hidden, not inside a closed <details>
-  const visible = el => { const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && el.checkVisibility({visibilityProperty: true}); };
-  const clipsX = el => ['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(el).overflowX);
-  const inScroller = el => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement)
-    if (clipsX(p)) return true; return false; };
-  const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
-  const overflowing = [];
-  document.querySelectorAll('body *').forEach(el => {
-    if (!visible(el) || inScroller(el)) return;
-    const r = el.getBoundingClientRect();
-    if (r.right > 0 && r.left < vw && (r.right > vw + 1 || r.left < -1)) overflowing.push(name(el) + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
-  });
-  // text laid out about one character per line: at least 3 lines, at most 2 characters each
-  const brokenText = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const text = node.textContent.trim();
-    if (text.length < 3 || !node.parentElement || !visible(node.parentElement)) continue;
-    const range = document.createRange(); range.selectNodeContents(node);
-    const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
-    if (tops.size >= 3 && text.replace(/\\s+/g, '').length <= tops.size * 2) brokenText.push(text.slice(0, 30));
-  }
-  // a label cut off inside its own box ("Englis")
-  const clipped = [];
-  document.querySelectorAll('button, a.btn, .lang, .brand, .topbar-hall, .topbar-user').forEach(el => {
-    if (visible(el) && el.scrollWidth > el.clientWidth + 1) clipped.push(name(el) + ' ' + el.textContent.trim().slice(0, 20));
-  });
-  const header = document.querySelector('header.topbar, header.kiosk-head');
-  return {
-    viewport: [vw, window.innerHeight],
-    scrollWidth: document.documentElement.scrollWidth,
-    scrollHeight: document.documentElement.scrollHeight,
-    header: header ? Math.round(header.getBoundingClientRect().height) : null,
-    overflowing: overflowing.slice(0, 10), brokenText: brokenText.slice(0, 10), clipped: clipped.slice(0, 10),
-  };
-}"""
+# facts about the page as laid out, measured in the browser
+FACTS = (Path(__file__).parent / "layout_facts.js").read_text()
 
 
 def facts(page: Page) -> dict[str, Any]:
@@ -126,12 +88,12 @@ def test_it_shows_the_greet_list_on_the_tablet_s_first_screen(busy_hall, open_pa
     page = open_page(busy_hall.carol, "/halls/h1/tablet/", size=size, language=language)
     live(page)
     orientation = "portrait" if size == TABLET_PORTRAIT else "landscape"
-    assert_laid_out(page, f"tablet-{orientation}-{language}", max_header=130)
     first = page.locator(".greet-item").first
     box = first.bounding_box()
     assert box is not None, "no one on the greet list"
     # where floor staff see it without scrolling
     assert box["y"] + box["height"] <= size[1], f"first greet entry at {box['y']:.0f} px"
+    assert_laid_out(page, f"tablet-{orientation}-{language}", max_header=130)
     for path, name in [("/halls/h1/board/", "board"), ("/halls/h1/", "hall")]:
         other = open_page(busy_hall.alice, path, size=size, language=language)
         assert_laid_out(other, f"{name}-{orientation}-{language}", max_header=130)
@@ -146,9 +108,9 @@ def test_it_fills_the_kiosk_s_portrait_screen_with_large_targets(busy_hall, open
     height = KIOSK[1]
     assert found["scrollHeight"] <= height + 1, "the kiosk scrolls"
     used = page.evaluate(
-        """() => { let bottom = 0; document.querySelectorAll('main *').forEach(el => {
-             const r = el.getBoundingClientRect(); if (r.height > 0) bottom = Math.max(bottom, r.bottom); });
-           return bottom; }"""
+        """() => Math.max(...[...document.querySelectorAll('main *')]
+                 .map(el => el.getBoundingClientRect())
+                 .filter(r => r.height > 0).map(r => r.bottom))"""
     )
     assert used >= 0.85 * height, f"content ends at {used:.0f} of {height} px"
     for button in page.locator(".service-button").all():
