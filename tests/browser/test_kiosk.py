@@ -68,6 +68,8 @@ def test_it_prints_the_ticket_slip_alone_on_a_receipt_roll(city, open_page, widt
     for part in ("第一服务大厅", "A001", "养老保险", "前面没有人", "取号时间"):
         assert part in text, part
     assert re.search(r"\d{2}:\d{2}", text)
+    # what the roll shows: the page at the paper's width, for the screenshot
+    page.set_viewport_size({"width": round(width * 96 / 25.4), "height": 480})
     shot(page, f"kiosk-slip-{width}mm-zh")
 
     pages = _pdf_pages(page.pdf(prefer_css_page_size=True))
