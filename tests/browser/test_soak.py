@@ -157,12 +157,12 @@ def test_it_keeps_every_live_page_bounded_under_live_updates(city, open_page, se
     report = []
     failures = []
     for one in watched:
-        size = one.dom()
+        nodes = one.dom()
         first, second = one.rate(WARM_UP_S, half), one.rate(half, end)
         headers = int(one.page.locator(one.header).count())
         twice = one.duplicate_ids()
         report.append(
-            f"{one.name}: DOM {early[one.name]} -> {size},"
+            f"{one.name}: DOM {early[one.name]} -> {nodes},"
             f" requests/min {first:.0f} -> {second:.0f}, headers {headers}, ids twice {twice}"
         )
         shot(one.page, f"soak-{one.name}-zh")
@@ -170,8 +170,8 @@ def test_it_keeps_every_live_page_bounded_under_live_updates(city, open_page, se
             failures.append(f"{one.name}: {headers} headers")
         if twice:
             failures.append(f"{one.name}: ids twice {twice[:5]}")
-        if size > early[one.name] * DOM_GROWTH + DOM_SLACK:
-            failures.append(f"{one.name}: DOM grew {early[one.name]} -> {size}")
+        if nodes > early[one.name] * DOM_GROWTH + DOM_SLACK:
+            failures.append(f"{one.name}: DOM grew {early[one.name]} -> {nodes}")
         if second > MAX_REQUESTS_PER_MIN or second > first * RATE_GROWTH + RATE_SLACK:
             failures.append(f"{one.name}: requests/min {first:.0f} -> {second:.0f}")
     print("\n".join(report))
