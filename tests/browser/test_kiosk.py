@@ -76,3 +76,26 @@ def test_it_prints_the_ticket_slip_alone_on_a_receipt_roll(city, open_page, widt
     assert len(pages) == 1, pages  # one slip, one piece of paper
     paper_width, _ = pages[0]
     assert abs(paper_width - width) < 1, pages
+
+
+def test_it_prints_each_ticket_by_itself_once_told_to(city, open_page):
+    page = open_page(city.kiosk1, None)
+    page.add_init_script("window.printed = 0; window.print = () => { window.printed += 1; };")
+    page.goto("/halls/h1/kiosk/")
+    live(page)
+    pension = page.get_by_role("button", name=re.compile("养老保险"))
+    pension.click()
+    expect(page.locator("[data-ticket-number]")).to_have_text("A001")
+    page.get_by_role("button", name="打印号票").click()  # the visitor asks for a slip
+    assert page.evaluate("window.printed") == 1
+
+    page.goto("/halls/h1/kiosk/?autoprint=1")  # the device's setting, kept from now on
+    page.goto("/halls/h1/kiosk/")
+    live(page)
+    for number in ("A002", "A003"):
+        pension.click()
+        expect(page.locator("[data-ticket-number]")).to_have_text(number)
+        page.wait_for_timeout(300)  # past htmx's settle
+        page.get_by_role("button", name="完成").click()
+        expect(pension).to_be_visible()
+    assert page.evaluate("window.printed") == 2  # one slip per ticket, no more
