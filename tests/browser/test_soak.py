@@ -174,7 +174,7 @@ def test_it_keeps_every_live_page_bounded_under_live_updates(city, open_page, se
             failures.append(f"{one.name}: DOM grew {early[one.name]} -> {nodes}")
         if second > MAX_REQUESTS_PER_MIN or second > first * RATE_GROWTH + RATE_SLACK:
             failures.append(f"{one.name}: requests/min {first:.0f} -> {second:.0f}")
-    print("\n".join(report))
     report.append(f"issued {driver.issued}, served {driver.served} in {end:.0f} s")
+    print("\n".join(report))
     assert driver.issued >= DURATION_S / STEP_S * 0.8, "the driver fell behind"
     assert not failures, "\n".join(failures + report)
