@@ -198,7 +198,7 @@ def ticket_issue(
                 id_hmac=parsed.id_hmac,
                 defaults={
                     "masked_id": parsed.masked,
-                    "birth_date": parsed.birth_date,
+                    "birth_year": parsed.birth_year,
                     "first_seen_at": now,
                 },
             )
