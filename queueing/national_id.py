@@ -29,12 +29,6 @@ from stdnum import numdb
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
-# First two digits: province-level division codes in use.
-_PROVINCES = frozenset(
-    ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36")
-    + ("37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62")
-    + ("63", "64", "65", "71", "81", "82", "83", "91")
-)
 # Residence permits of Hong Kong, Macao and Taiwan residents (since 2018) share the
 # format; Taiwan's permit code 830000 is not a division code, so it is not in the list.
 _PERMIT_AREAS = {"810000": None, "820000": None, "830000": None}
@@ -55,6 +49,11 @@ def area_codes() -> dict[str, int | None]:
         for _clen, county, _chigh, props, _children in counties:
             codes[province + county] = _last_year(props.get("county", ""))
     return codes
+
+
+@functools.cache
+def _provinces() -> frozenset[str]:
+    return frozenset(code[:2] for code in area_codes())
 
 
 def _last_year(periods: str) -> int | None:
@@ -112,6 +111,10 @@ def check_char(first17: str) -> str:
 def parse_national_id(raw: str, *, today: dt.date | None = None) -> NationalId:
     """Validate an 18-character number and return its pseudonymous parts.
 
+    A foreigner's permanent residence card (2023) has the same form with "9", the
+    province and a 3-digit nationality code in characters 1 to 6: only its province is
+    checked.
+
     Raises NationalIdError with a message naming what is wrong.
     """
     value = raw.strip().upper().replace(" ", "")
@@ -123,8 +126,14 @@ def parse_national_id(raw: str, *, today: dt.date | None = None) -> NationalId:
         raise NationalIdError(
             _("The first 17 characters must be digits and the last a digit or X.")
         )
-    if value[:2] not in _PROVINCES:
+    area = value[:6]
+    foreigner = area[0] == "9"  # permanent residence card: 9, province, nationality
+    if (area[1:3] if foreigner else area[:2]) not in _provinces():
         raise NationalIdError(_("The first two digits are not a province code."))
+    if not foreigner and area not in area_codes():
+        raise NationalIdError(
+            _("Characters 1 to 6 are not the code of a county or district, now or before.")
+        )
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
@@ -134,6 +143,10 @@ def parse_national_id(raw: str, *, today: dt.date | None = None) -> NationalId:
     today = today or dt.date.today()  # noqa: DTZ011 - a calendar date, no instant
     if birth > today or birth.year < 1900:
         raise NationalIdError(_("The birth date in characters 7 to 14 is out of range."))
+    if not foreigner and not area_code_valid(area, birth.year):
+        raise NationalIdError(
+            _("The area in characters 1 to 6 was abolished before the birth year.")
+        )
     if check_char(value[:17]) != value[17]:
         raise NationalIdError(
             _("The check character (the 18th) does not match: the number has a typo.")

@@ -93,6 +93,17 @@ def test_it_refuses_an_id_number_with_a_bad_check_character_without_echoing_it(a
     assert not Ticket.objects.exists()
 
 
+def test_it_refuses_an_id_number_of_an_area_no_division_has_had(api, city):
+    number = national_id(dt.date(1980, 2, 3), region="449999")
+    response = api.post("/halls/h1/tickets", {"service": "A", "id_number": number})
+    assert response.status_code == 422
+    assert _field(response, "id_number") == [
+        "Characters 1 to 6 are not the code of a county or district, now or before."
+    ]
+    assert number not in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
 def test_it_refuses_a_service_the_hall_does_not_offer(api, city):
     make_service("C", code="medical")
     response = api.post("/halls/h1/tickets", {"service": "C"})

@@ -170,7 +170,11 @@ def test_the_migration_coarsens_existing_visitors_and_alert_contexts():
     )
     hall = OldHall.objects.create(code="m1", name="迁移", name_en="Migration")
     alert = OldAlert.objects.create(
-        hall=hall, seq=1, kind="elderly", key="elderly:ticket:1", severity=1,
+        hall=hall,
+        seq=1,
+        kind="elderly",
+        key="elderly:ticket:1",
+        severity=1,
         context={"number": "A001", "visitor": "4403**********987X", "age": 76},
         raised_at=dt.datetime(2026, 11, 23, 2, tzinfo=dt.UTC),
     )

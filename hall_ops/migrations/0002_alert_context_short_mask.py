@@ -22,7 +22,6 @@ def shorten_masks(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("hall_ops", "0001_initial"),
         ("queueing", "0006_visitor_birth_year_short_mask"),

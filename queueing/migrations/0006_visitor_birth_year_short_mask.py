@@ -30,7 +30,6 @@ def birth_year_to_date(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("queueing", "0005_ticket_hall_status_idx"),
     ]
