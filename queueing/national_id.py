@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from stdnum import numdb
 
 # Weights 2^(17-i) mod 11 for positions 1..17 (ISO 7064 MOD 11-2).
@@ -103,11 +104,15 @@ class NationalId:
         return years
 
 
+@sensitive_variables()
 def check_char(first17: str) -> str:
     total = sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True))
     return _CHECK_CHARS[total % 11]
 
 
+# Every local of these holds the number or part of it: a debug page or an error report
+# shows none of them (hall_ops/error_reports.py applies this with DEBUG on too).
+@sensitive_variables()
 def parse_national_id(raw: str, *, today: dt.date | None = None) -> NationalId:
     """Validate an 18-character number and return its pseudonymous parts.
 
@@ -154,11 +159,13 @@ def parse_national_id(raw: str, *, today: dt.date | None = None) -> NationalId:
     return NationalId(id_hmac=id_hmac(value), masked=mask(value), birth_date=birth)
 
 
+@sensitive_variables()
 def id_hmac(value: str) -> str:
     key = settings.VISITOR_ID_KEY.encode()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
+@sensitive_variables()
 def mask(value: str) -> str:
     """The stored, shown form: `****************3X`."""
     return f"{'*' * (len(value) - MASK_KEEP)}{value[-MASK_KEEP:]}"

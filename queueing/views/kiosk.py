@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from queueing import selectors
@@ -62,6 +62,7 @@ def kiosk(request: StaffRequest, code: str) -> HttpResponse:
     return render_page(request, TEMPLATE, _context(hall, TicketIssueForm()), partials=PARTIALS)
 
 
+@sensitive_variables("form")
 @sensitive_post_parameters("id_number")
 @require_POST
 @login_required
