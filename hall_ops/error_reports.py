@@ -4,9 +4,9 @@ locals) that never carry a visitor's ID number.
 Django's SafeExceptionReporterFilter applies `sensitive_variables` and
 `sensitive_post_parameters` only with DEBUG off ("if DEBUG is on your site is not safe
 anyway"); a bureau's test server runs with DEBUG on and real visitors, so this filter
-applies them always. It also blanks, in every frame and every POST field, any value
-that holds something shaped like an ID number (17 digits and a digit or X), which
-catches the frames nobody marked: the API framework's, the ORM's.
+applies them always. With the reporter below it also blanks, in every frame and every
+POST field, any value that holds something shaped like an ID number (17 digits and a
+digit or X), which catches the frames nobody marked: the API framework's, the ORM's.
 """
 
 from __future__ import annotations
@@ -44,19 +44,20 @@ class IdNumberSafeFilter(SafeExceptionReporterFilter):
                 cleansed[key] = self.cleansed_substitute
         return cleansed
 
-    def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame: Any) -> Any:
-        return [
-            (name, self.cleansed_substitute if holds_id_number(value) else value)
-            for name, value in super().get_traceback_frame_variables(request, tb_frame)
-        ]
-
 
 class IdNumberSafeReporter(ExceptionReporter):
-    """Also blanks an ID-shaped run in the exception's message (a library that quotes
-    the value it choked on)."""
+    """Blanks every frame variable whose shown value holds an ID-shaped run (checked on
+    the text the report shows, so no value is formatted twice), and such a run in the
+    exception's message (a library that quotes the value it choked on)."""
 
     def get_traceback_data(self) -> dict[str, Any]:
         data = super().get_traceback_data()
+        substitute = self.filter.cleansed_substitute
+        for frame in data.get("frames", []):
+            frame["vars"] = [
+                (name, substitute if holds_id_number(shown) else shown)
+                for name, shown in frame.get("vars", [])
+            ]
         if isinstance(data.get("exception_value"), str):
             data["exception_value"] = ID_SHAPED.sub(
                 self.filter.cleansed_substitute, data["exception_value"]
