@@ -32,6 +32,7 @@ from asgiref.sync import sync_to_async
 from celery.signals import before_task_publish
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
+from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -299,6 +300,14 @@ def _screens(city) -> list[str]:
         ("alice", "/halls/h1/display/"),
         ("alice", "/halls/h1/"),
     ]
+    # the admin's read-only pages of the visitor's tickets and alerts
+    as_["root"] = Client()
+    as_["root"].force_login(User.objects.create_superuser("root", "root@example.org", "pw"))
+    urls += [("root", "/admin/queueing/ticket/"), ("root", "/admin/hall_ops/alert/")]
+    for ticket in Ticket.objects.filter(visitor__isnull=False):
+        urls.append(("root", f"/admin/queueing/ticket/{ticket.pk}/change/"))
+    for alert in Alert.objects.filter(ticket__visitor__isnull=False):
+        urls.append(("root", f"/admin/hall_ops/alert/{alert.pk}/change/"))
     pages = []
     for who, url in urls:
         response = as_[who].get(url)
