@@ -4,6 +4,7 @@ consistent with at least 1,000 valid numbers (DESIGN.md §4), counted here exact
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import Counter
 
 import pytest
@@ -13,6 +14,7 @@ from django.db.migrations.executor import MigrationExecutor
 from queueing import services
 from queueing.models import Ticket, Visitor
 from queueing.national_id import _CHECK_CHARS, _WEIGHTS, area_code_valid, area_codes, check_char
+from queueing.simulation.people import national_id_for
 from tests.factories import national_id
 
 BOUND = 1000
@@ -106,6 +108,20 @@ def test_it_leaves_at_least_a_thousand_numbers_for_every_sample_visitor(city, nu
     assert ticket.visitor == visitor
     found = candidates(visitor)
     assert found >= BOUND, f"{visitor.masked_id} {visitor.birth_year}: {found}"
+
+
+def test_it_leaves_at_least_a_thousand_for_the_demo_s_kind_of_visitors(city):
+    """Visitors made as the demo and the simulator make them (Shenzhen districts and a
+    few other cities, ages 18 to 90), each visiting twice a month apart."""
+    rng = random.Random(12)
+    day = dt.date(2026, 11, 23)
+    counts = []
+    for _ in range(12):
+        number = national_id_for(rng.randint(18, 90), day, rng)
+        _visit(city, number, day - dt.timedelta(days=30))
+        ticket = _visit(city, number, day)
+        counts.append(candidates(ticket.visitor))
+    assert min(counts) >= BOUND, counts
 
 
 def test_it_leaves_a_thousand_even_when_the_tickets_pin_the_birthday(city):
