@@ -120,6 +120,7 @@ def test_it_leaves_at_least_a_thousand_for_the_demo_s_kind_of_visitors(city):
         number = national_id_for(rng.randint(18, 90), day, rng)
         _visit(city, number, day - dt.timedelta(days=30))
         ticket = _visit(city, number, day)
+        assert ticket.visitor is not None
         counts.append(candidates(ticket.visitor))
     assert min(counts) >= BOUND, counts
 
