@@ -275,6 +275,10 @@ ALERT_SESSION_RECHECK_S = env_int("ALERT_SESSION_RECHECK_S", 30, minimum=1)
 # How often the time rules (long wait, idle window, escalation) run, by beat or in-process.
 ALERT_SCAN_INTERVAL_S = env_int("ALERT_SCAN_INTERVAL_S", 15, minimum=1)
 
+# Debug pages and error reports blank ID numbers, with DEBUG on too (hall_ops/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "hall_ops.error_reports.IdNumberSafeFilter"
+DEFAULT_EXCEPTION_REPORTER = "hall_ops.error_reports.IdNumberSafeReporter"
+
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,

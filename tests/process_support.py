@@ -83,12 +83,17 @@ def redis_server() -> Iterator[RedisServer]:
 
 @contextmanager
 def celery_worker(
-    redis_url: str, *, queue: str = "celery", beat: bool = False, env: dict[str, str] | None = None
+    redis_url: str,
+    *,
+    queue: str = "celery",
+    beat: bool = False,
+    env: dict[str, str] | None = None,
+    loglevel: str = "INFO",
 ) -> Iterator[subprocess.Popen[str]]:
     """A worker started as production starts it, on the test database; its output is
     printed when it stops (pytest shows it for a failed test)."""
     args = [sys.executable, "-m", "celery", "-A", "hall_ops", "worker", "--pool", "solo"]
-    args += ["--queues", queue, "--hostname", f"{queue}@%h", "--loglevel", "INFO"]
+    args += ["--queues", queue, "--hostname", f"{queue}@%h", "--loglevel", loglevel]
     args += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     if beat:
         args += ["--beat", "--schedule", f"/tmp/hallops-beat-{os.getpid()}-{free_port()}"]

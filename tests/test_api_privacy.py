@@ -89,7 +89,7 @@ def test_it_keeps_the_visitor_as_a_mask_and_a_keyed_hash(api, city):
     number = national_id(dt.date(1950, 6, 7))
     first = api.post("/halls/h1/tickets", {"service": "A", "id_number": number}).json()
     again = api.post("/halls/h1/tickets", {"service": "B", "id_number": number}).json()
-    assert first["visitor"] == again["visitor"] == f"{number[:4]}{'*' * 10}{number[-4:]}"
+    assert first["visitor"] == again["visitor"] == "*" * 16 + number[-2:]
     assert tables_holding(number) == []
     # the search does find what is stored: the mask, once, on the visitor row
     assert tables_holding(first["visitor"]) == ["queueing_visitor.masked_id"]

@@ -53,7 +53,7 @@ def test_it_flags_an_elderly_visitor_and_shows_only_the_masked_id(api, city):
     number = national_id(today.replace(year=today.year - 70) - dt.timedelta(days=1))
     ticket = issue(api, city.h1, "A", id_number=number)
     assert ticket["is_elderly"] is True and ticket["is_priority"] is True
-    assert ticket["visitor"] == f"{number[:4]}{'*' * 10}{number[-4:]}"
+    assert ticket["visitor"] == "*" * 16 + number[-2:]
     young = issue(api, city.h1, "A", id_number=national_id(dt.date(1995, 5, 5)))
     assert young["is_elderly"] is False
 
@@ -90,6 +90,17 @@ def test_it_refuses_an_id_number_with_a_bad_check_character_without_echoing_it(a
         "The check character (the 18th) does not match: the number has a typo."
     ]
     assert bad not in response.content.decode()
+    assert not Ticket.objects.exists()
+
+
+def test_it_refuses_an_id_number_of_an_area_no_division_has_had(api, city):
+    number = national_id(dt.date(1980, 2, 3), region="449999")
+    response = api.post("/halls/h1/tickets", {"service": "A", "id_number": number})
+    assert response.status_code == 422
+    assert _field(response, "id_number") == [
+        "Characters 1 to 6 are not the code of a county or district, now or before."
+    ]
+    assert number not in response.content.decode()
     assert not Ticket.objects.exists()
 
 

@@ -5,17 +5,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queueing.national_id import NationalIdError, check_char, mask, parse_national_id
+from queueing.national_id import (
+    NationalIdError,
+    area_code_valid,
+    area_codes,
+    check_char,
+    mask,
+    parse_national_id,
+)
 from tests.factories import national_id
 
 TODAY = dt.date(2026, 11, 23)
-PROVINCES = ["11", "31", "44", "51", "65", "91"]
 
 
 @st.composite
 def valid_numbers(draw: st.DrawFn) -> str:
     birth = draw(st.dates(min_value=dt.date(1900, 1, 1), max_value=TODAY))
-    region = draw(st.sampled_from(PROVINCES)) + draw(st.from_regex(r"[0-9]{4}", fullmatch=True))
+    region = draw(
+        st.sampled_from(sorted(c for c in area_codes() if area_code_valid(c, birth.year)))
+    )
     serial = draw(st.from_regex(r"[0-9]{3}", fullmatch=True))
     return national_id(birth, region=region, serial=serial)
 
@@ -23,8 +31,8 @@ def valid_numbers(draw: st.DrawFn) -> str:
 def test_it_accepts_a_valid_number_and_keeps_only_pseudonymous_parts():
     number = national_id(dt.date(1958, 3, 7))
     parsed = parse_national_id(number, today=TODAY)
-    assert parsed.birth_date == dt.date(1958, 3, 7)
-    assert parsed.masked == number[:4] + "*" * 10 + number[-4:]
+    assert parsed.birth_date == dt.date(1958, 3, 7) and parsed.birth_year == 1958
+    assert parsed.masked == "*" * 16 + number[-2:]
     assert number not in repr(parsed)
     assert len(parsed.id_hmac) == 64
     assert parsed.age_on(TODAY) == 68
@@ -33,7 +41,7 @@ def test_it_accepts_a_valid_number_and_keeps_only_pseudonymous_parts():
 def test_it_accepts_lower_case_x_and_surrounding_spaces():
     first17 = "11010519491231002"
     assert check_char(first17) == "X"
-    assert parse_national_id(f" {first17}x ", today=TODAY).masked == "1101**********002X"
+    assert parse_national_id(f" {first17}x ", today=TODAY).masked == "*" * 16 + "2X"
 
 
 def test_it_counts_age_in_whole_years_before_the_birthday():
@@ -76,8 +84,8 @@ def test_it_says_the_check_character_is_wrong():
         parse_national_id(wrong, today=TODAY)
 
 
-def test_it_masks_four_and_four():
-    assert mask("440305195803071234") == "4403**********1234"
+def test_it_masks_all_but_the_last_two_characters():
+    assert mask("440305195803071234") == "****************34"
 
 
 @settings(max_examples=60, deadline=None)
@@ -111,3 +119,36 @@ def test_it_never_logs_the_number(caplog):
         with pytest.raises(NationalIdError):
             parse_national_id(number[:17] + "Y", today=TODAY)
     assert number not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("region", "birth", "reason"),
+    [
+        ("449999", dt.date(1980, 1, 1), "not the code of a county"),  # Guangdong, no area
+        ("440399", dt.date(1980, 1, 1), "not the code of a county"),
+        ("110103", dt.date(2015, 3, 1), "abolished"),  # Chongwen district, gone in 2010
+        ("910000", dt.date(1980, 1, 1), "province"),  # 9 + no province
+    ],
+)
+def test_it_refuses_an_area_code_that_no_division_has_had(region, birth, reason):
+    number = national_id(birth, region=region)
+    with pytest.raises(NationalIdError, match=reason) as exc:
+        parse_national_id(number, today=TODAY)
+    assert number not in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("region", "birth"),
+    [
+        ("110103", dt.date(1962, 4, 5)),  # Chongwen district, merged into Dongcheng in 2010
+        ("440321", dt.date(1970, 8, 9)),  # Bao'an county (Shenzhen), 1982-1992
+        ("440302", dt.date(1983, 1, 2)),  # Shatoujiao district office, abolished 1990
+        ("440309", dt.date(1975, 5, 5)),  # Longhua district, created 2016: the card came later
+        ("810000", dt.date(1988, 2, 2)),  # Hong Kong residents' residence permit
+        ("830000", dt.date(1988, 2, 2)),  # Taiwan residents' residence permit
+        ("944840", dt.date(1985, 3, 3)),  # foreigner's permanent residence card (2023)
+    ],
+)
+def test_it_accepts_area_codes_that_are_on_valid_cards(region, birth):
+    parsed = parse_national_id(national_id(birth, region=region), today=TODAY)
+    assert parsed.birth_date == birth

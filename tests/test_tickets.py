@@ -61,7 +61,8 @@ def test_it_stores_only_the_pseudonym_of_an_id_number(city):
     ticket = issue(city, id_number=number)
     visitor = Visitor.objects.get()
     assert ticket.visitor == visitor
-    assert visitor.masked_id == number[:4] + "*" * 10 + number[-4:]
+    assert visitor.masked_id == "*" * 16 + number[-2:]
+    assert visitor.birth_year == 1955
     assert number not in (visitor.id_hmac, visitor.masked_id)
     assert ticket.is_elderly and ticket.age_at_issue == 71
 

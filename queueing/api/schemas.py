@@ -137,7 +137,9 @@ class TicketOut(Schema):
     is_disabled: bool
     has_appointment: bool
     is_priority: bool
-    visitor: str | None = Field(description="The visitor's masked ID number, if one was given")
+    visitor: str | None = Field(
+        description="The visitor's ID number masked but for its last two characters, if given"
+    )
     outcome: Outcome | None
     missing_documents: str
     end_reason: str
@@ -149,7 +151,11 @@ class TicketOut(Schema):
 class TicketIssueIn(Schema):
     service: ServicePrefix
     id_number: IdNumber | None = Field(
-        None, description="Resident ID number (18 characters); only a masked form is kept"
+        None,
+        description=(
+            "Resident ID number (18 characters); only a keyed hash, its last two characters "
+            "and the birth year are kept"
+        ),
     )
     # strict: `"yes"` or `0` for a flag is a client bug to report, not to guess at
     is_disabled: StrictBool = False

@@ -70,7 +70,7 @@ def _service(prefix: str) -> Service:
 @router.post("/halls/{hall}/tickets", response={201: TicketOut, **ERRORS})
 def issue_ticket(request: HttpRequest, hall: HallPath, payload: TicketIssueIn) -> Status[TicketOut]:
     """Take a number. An ID number, when given, is checked and kept only as a keyed
-    hash and a masked form; the visitor's age sets `is_elderly`."""
+    hash, its last two characters and the birth year; the visitor's age sets `is_elderly`."""
     hall_row = access_hall_for_token(token_of(request), hall)
     ticket = services.ticket_issue(
         hall=hall_row,

@@ -14,11 +14,12 @@ from queueing.models.organisation import Hall, Service, Window
 
 
 class Visitor(models.Model):
-    """A pseudonymous person: never the raw ID number, only its keyed hash and a mask."""
+    """A pseudonymous person: never the raw ID number, only its keyed hash, a mask of its
+    last two characters and the birth year (see queueing.national_id for why no more)."""
 
     id_hmac = models.CharField(max_length=64, unique=True, editable=False)
     masked_id = models.CharField(_("masked ID number"), max_length=18, editable=False)
-    birth_date = models.DateField(_("birth date"))
+    birth_year = models.PositiveSmallIntegerField(_("birth year"), editable=False)
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
 
     class Meta:

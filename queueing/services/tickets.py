@@ -21,6 +21,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django.views.decorators.debug import sensitive_variables
 
 from queueing.estimation import Estimate, estimate_arrival
 from queueing.events import publish_ticket_event_on_commit
@@ -156,6 +157,7 @@ def _claim_number(hall: Hall, prefix: str, day: dt.date, number: str) -> str:
     return number
 
 
+@sensitive_variables("id_number", "parsed")
 def ticket_issue(
     *,
     hall: Hall,
@@ -198,7 +200,7 @@ def ticket_issue(
                 id_hmac=parsed.id_hmac,
                 defaults={
                     "masked_id": parsed.masked,
-                    "birth_date": parsed.birth_date,
+                    "birth_year": parsed.birth_year,
                     "first_seen_at": now,
                 },
             )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from queueing import selectors
@@ -65,6 +65,7 @@ def kiosk(request: StaffRequest, code: str) -> HttpResponse:
 
 # no cache keeps an answer to a form that carried an ID number
 @never_cache
+@sensitive_variables("form")
 @sensitive_post_parameters("id_number")
 @require_POST
 @login_required
