@@ -10,6 +10,7 @@ names the variable.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -143,6 +144,7 @@ INSTALLED_APPS = [
     "queueing",
     "vision",
     "hall_ops",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +158,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, as django-axes asks: it turns a locked-out login into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hall_ops.urls"
@@ -231,7 +235,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
+
+# Login lockout (django-axes). After AXES_FAILURE_LIMIT wrong passwords for one
+# username from one client address, that pair is refused (even with the right
+# password) for AXES_COOLOFF_MIN minutes. Locking the pair, not the username alone,
+# means a stranger cannot lock a clerk out of their own window by guessing from
+# elsewhere; not the address alone, so one hall's shared NAT address does not lock
+# every colleague. The API authenticates by bearer token and is not affected.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MIN", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hall_ops.login_guard.lockout_response"
+# The client address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT reverse proxies (that each
+# append to X-Forwarded-For) stand in front; then the address the outermost trusted proxy
+# saw. Entries a client writes itself lie further left and are never read.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "hall_ops.login_guard.client_ip"
+
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
