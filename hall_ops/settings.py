@@ -296,7 +296,7 @@ HALL_ELDERLY_AGE = env_int("HALL_ELDERLY_AGE", 60, minimum=1)
 # visitor facing a long wait is told when one of them is much quicker.
 HALL_NEARBY_KM = env_int("HALL_NEARBY_KM", 15, minimum=0)
 
-# How often a live feed re-checks that its user is still logged in and holds the role.
+# How often a live socket (alerts, queue) re-checks that its user is still logged in and holds the role.
 ALERT_SESSION_RECHECK_S = env_int("ALERT_SESSION_RECHECK_S", 30, minimum=1)
 # How often the time rules (long wait, idle window, escalation) run, by beat or in-process.
 ALERT_SCAN_INTERVAL_S = env_int("ALERT_SCAN_INTERVAL_S", 15, minimum=1)
