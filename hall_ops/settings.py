@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -145,10 +146,13 @@ INSTALLED_APPS = [
     "vision",
     "hall_ops",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hall_ops.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -288,6 +292,57 @@ STORAGES = {
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# HTTPS. With DEBUG off these default to what `manage.py check --deploy` asks for; a
+# trial over plain http sets SECURE_SSL_REDIRECT=0 SECURE_HSTS_SECONDS=0 (docker/.env.example).
+# Behind a TLS-terminating proxy, SECURE_PROXY_SSL_HEADER names the header it sets to
+# "https" (e.g. X-Forwarded-Proto); the proxy must overwrite any value a client sent.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+    if _proxy_ssl_header
+    else None
+)
+
+# Content-Security-Policy (django-csp): scripts and styles from this site only; the one
+# inline <style> (the report's print sheet) carries the request's nonce. Style
+# attributes stay allowed (they cannot run script; the zone editor lays out with them).
+# The live sockets are same-origin ('self' covers ws:// and wss:// of this host).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page of this site uses, switched off for it and any frame.
+PERMISSIONS_POLICY = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "bluetooth": [],
+    "midi": [],
+    "magnetometer": [],
+    "gyroscope": [],
+    "accelerometer": [],
+    "display-capture": [],
+    "browsing-topics": [],
+}
+
 # Queueing defaults (each hall may override its own).
 HALL_RECALL_LIMIT = env_int("HALL_RECALL_LIMIT", 3, minimum=0)
 HALL_PRIORITY_HEAD_START_MIN = env_int("HALL_PRIORITY_HEAD_START_MIN", 20, minimum=0)
@@ -296,7 +351,8 @@ HALL_ELDERLY_AGE = env_int("HALL_ELDERLY_AGE", 60, minimum=1)
 # visitor facing a long wait is told when one of them is much quicker.
 HALL_NEARBY_KM = env_int("HALL_NEARBY_KM", 15, minimum=0)
 
-# How often a live socket (alerts, queue) re-checks that its user is still logged in and holds the role.
+# How often a live socket (alerts, queue) re-checks that its user is still logged in
+# and may still see the hall.
 ALERT_SESSION_RECHECK_S = env_int("ALERT_SESSION_RECHECK_S", 30, minimum=1)
 # How often the time rules (long wait, idle window, escalation) run, by beat or in-process.
 ALERT_SCAN_INTERVAL_S = env_int("ALERT_SCAN_INTERVAL_S", 15, minimum=1)
