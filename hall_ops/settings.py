@@ -327,7 +327,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 # Browser features no page of this site uses, switched off for it and any frame.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     "camera": [],
     "microphone": [],
     "geolocation": [],
