@@ -172,9 +172,8 @@ def test_it_refuses_deeply_nested_json_with_a_message_not_a_500(camera, city):
 
 
 def test_it_refuses_a_zone_name_with_a_lone_surrogate(camera, city):
-    posted = '[{"name": "wait\\ud800ing", "kind": "waiting", "capacity": 5, "polygon": %s}]' % (
-        json.dumps(SQUARE)
-    )
+    zone = {"name": "wait@ing", "kind": "waiting", "capacity": 5, "polygon": SQUARE}
+    posted = json.dumps([zone]).replace("@", "\\ud800")  # JSON's escape of a lone surrogate
     response = login(city.alice).post(
         zones_url(camera), {"zones": posted}, headers={"Accept-Language": "en"}
     )
