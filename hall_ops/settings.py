@@ -242,6 +242,17 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Mail. Only password reset sends any, and it is served only when EMAIL_HOST is set:
+# without a mail server a reset form would accept addresses and send nothing (and tell
+# a stranger which accounts exist by its timing); staff then ask their hall manager.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hall-ops@localhost")
+PASSWORD_RESET_ENABLED = bool(EMAIL_HOST)
+
 LOGIN_URL = "login"
 
 # Login lockout (django-axes). After AXES_FAILURE_LIMIT wrong passwords for one
