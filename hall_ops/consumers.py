@@ -10,30 +10,23 @@ and closes (4401 / 4403) when either is gone.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
-from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
 
 from hall_ops.alerts.push import alerts_group
 from hall_ops.alerts.selectors import alert_as_dict, alerts_since, last_seq
 from queueing.access import roles_for
+from queueing.consumers import CLOSE_FORBIDDEN, CLOSE_LOGGED_OUT, LiveJsonConsumer, session_user
 from queueing.models import Hall, StaffRole
 
 ALERT_ROLES = {StaffRole.Role.FLOOR, StaffRole.Role.MANAGER, StaffRole.Role.DIRECTOR}
-CLOSE_LOGGED_OUT = 4401
-CLOSE_FORBIDDEN = 4403
+__all__ = ["CLOSE_FORBIDDEN", "CLOSE_LOGGED_OUT", "AlertConsumer"]
 
 
-class AlertConsumer(AsyncJsonWebsocketConsumer):
+class AlertConsumer(LiveJsonConsumer):
     hall: Hall | None = None
     group: str | None = None
-    _recheck: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         code = self.scope["url_route"]["kwargs"]["hall"]
@@ -44,11 +37,10 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         self.group = alerts_group(self.hall.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        self._recheck = asyncio.create_task(self._recheck_loop())
+        self.start_recheck()
 
     async def disconnect(self, code: int) -> None:
-        if self._recheck is not None:
-            self._recheck.cancel()
+        self.stop_recheck()
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -68,14 +60,8 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
 
     # ------------------------------------------------------------------ helpers
 
-    async def _recheck_loop(self) -> None:
-        while True:
-            await asyncio.sleep(settings.ALERT_SESSION_RECHECK_S)
-            verdict = await self._still_allowed()
-            if verdict is not None:
-                with contextlib.suppress(Exception):
-                    await self.close(code=verdict)
-                return
+    async def still_allowed(self) -> int | None:
+        return await self._verdict()
 
     @database_sync_to_async
     def _allowed_hall(self, code: str) -> Hall | None:
@@ -88,18 +74,10 @@ class AlertConsumer(AsyncJsonWebsocketConsumer):
         return hall
 
     @database_sync_to_async
-    def _still_allowed(self) -> int | None:
+    def _verdict(self) -> int | None:
         """None while the session and the role hold; else the close code."""
-        session = self.scope.get("session")
-        key = getattr(session, "session_key", None)
-        stored = SessionStore(session_key=key).load() if key else {}
-        # a fresh row: the scope's user is as it was at connect
-        user = get_user_model().objects.filter(pk=self.scope["user"].pk, is_active=True).first()
-        if (
-            user is None
-            or str(stored.get(SESSION_KEY)) != str(user.pk)
-            or stored.get(HASH_SESSION_KEY) != user.get_session_auth_hash()
-        ):
+        user = session_user(self.scope)
+        if user is None:
             return CLOSE_LOGGED_OUT
         assert self.hall is not None
         if not (user.is_superuser or roles_for(user, self.hall) & ALERT_ROLES):

@@ -10,6 +10,7 @@ names the variable.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -143,10 +144,14 @@ INSTALLED_APPS = [
     "queueing",
     "vision",
     "hall_ops",
+    "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "hall_ops.security_headers.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -156,6 +161,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # last, as django-axes asks: it turns a locked-out login into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hall_ops.urls"
@@ -231,7 +238,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before checking it
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Mail. Only password reset sends any, and it is served only when EMAIL_HOST is set:
+# without a mail server a reset form would accept addresses and send nothing (and tell
+# a stranger which accounts exist by its timing); staff then ask their hall manager.
+EMAIL_HOST = env_str("EMAIL_HOST")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "hall-ops@localhost")
+PASSWORD_RESET_ENABLED = bool(EMAIL_HOST)
+
 LOGIN_URL = "login"
+
+# Login lockout (django-axes). After AXES_FAILURE_LIMIT wrong passwords for one
+# username from one client address, that pair is refused (even with the right
+# password) for AXES_COOLOFF_MIN minutes. Locking the pair, not the username alone,
+# means a stranger cannot lock a clerk out of their own window by guessing from
+# elsewhere; not the address alone, so one hall's shared NAT address does not lock
+# every colleague. The API authenticates by bearer token and is not affected.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MIN", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "hall_ops.login_guard.lockout_response"
+# The client address: REMOTE_ADDR, unless TRUSTED_PROXY_COUNT reverse proxies (that each
+# append to X-Forwarded-For) stand in front; then the address the outermost trusted proxy
+# saw. Entries a client writes itself lie further left and are never read.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+AXES_CLIENT_IP_CALLABLE = "hall_ops.login_guard.client_ip"
+
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -262,6 +302,57 @@ STORAGES = {
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# HTTPS. With DEBUG off these default to what `manage.py check --deploy` asks for; a
+# trial over plain http sets SECURE_SSL_REDIRECT=0 SECURE_HSTS_SECONDS=0 (docker/.env.example).
+# Behind a TLS-terminating proxy, SECURE_PROXY_SSL_HEADER names the header it sets to
+# "https" (e.g. X-Forwarded-Proto); the proxy must overwrite any value a client sent.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER")
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+    if _proxy_ssl_header
+    else None
+)
+
+# Content-Security-Policy (django-csp): scripts from this site only, no inline script
+# or handler, no eval. Inline styles stay allowed: plotly.js (board charts) injects a
+# <style> element, the zone editor lays out with style attributes and the report has
+# a print sheet; a style cannot run script. Were a nonce added to style-src, browsers
+# would ignore 'unsafe-inline' and plotly's styles would break.
+# The live sockets are same-origin ('self' covers ws:// and wss:// of this host).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Browser features no page of this site uses, switched off for it and any frame.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "camera": [],
+    "microphone": [],
+    "geolocation": [],
+    "payment": [],
+    "usb": [],
+    "serial": [],
+    "midi": [],
+    "magnetometer": [],
+    "gyroscope": [],
+    "accelerometer": [],
+    "display-capture": [],
+    "browsing-topics": [],
+}
+
 # Queueing defaults (each hall may override its own).
 HALL_RECALL_LIMIT = env_int("HALL_RECALL_LIMIT", 3, minimum=0)
 HALL_PRIORITY_HEAD_START_MIN = env_int("HALL_PRIORITY_HEAD_START_MIN", 20, minimum=0)
@@ -270,7 +361,8 @@ HALL_ELDERLY_AGE = env_int("HALL_ELDERLY_AGE", 60, minimum=1)
 # visitor facing a long wait is told when one of them is much quicker.
 HALL_NEARBY_KM = env_int("HALL_NEARBY_KM", 15, minimum=0)
 
-# How often a live feed re-checks that its user is still logged in and holds the role.
+# How often a live socket (alerts, queue) re-checks that its user is still logged in
+# and may still see the hall.
 ALERT_SESSION_RECHECK_S = env_int("ALERT_SESSION_RECHECK_S", 30, minimum=1)
 # How often the time rules (long wait, idle window, escalation) run, by beat or in-process.
 ALERT_SCAN_INTERVAL_S = env_int("ALERT_SCAN_INTERVAL_S", 15, minimum=1)

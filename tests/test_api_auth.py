@@ -172,3 +172,11 @@ def test_it_serves_the_docs_with_every_asset_local(city):
         assert Client().get(url).status_code == 200, url
     assert "https://" not in html and "http://" not in html
     assert '"validatorUrl": null' in html
+
+
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/halls/h1/nothing/here", "/api/v1/"])
+def test_an_unknown_api_route_answers_a_json_404(db, path):
+    response = Client().get(path, headers={"Accept-Language": "en"})
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["detail"].startswith("No such API endpoint")

@@ -5,12 +5,10 @@ when REDIS_URL is set, in-memory otherwise."""
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
-from django.test import Client
 
-from hall_ops.asgi import application
 from queueing import services
 from queueing.consumers import CLOSE_FORBIDDEN
+from tests import ws_support
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = (b"origin", b"http://127.0.0.1")
@@ -25,19 +23,8 @@ async def empty_layer():
     yield
 
 
-def cookie_for(user) -> tuple[bytes, bytes]:
-    client = Client()
-    client.force_login(user)
-    return (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode())
-
-
-async def connect(user, hall="h1", origin=ORIGIN):
-    headers = [origin]
-    if user is not None:
-        headers.append(await database_sync_to_async(cookie_for)(user))
-    communicator = WebsocketCommunicator(application, f"/ws/halls/{hall}/queue/", headers)
-    connected, code = await communicator.connect(timeout=5)
-    return communicator, connected, code
+async def connect(user, hall="h1", origin=ORIGIN, host=None):
+    return await ws_support.connect(user, hall, origin, feed="queue", host=host)
 
 
 async def test_it_rejects_anonymous_users(city):

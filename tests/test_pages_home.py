@@ -142,3 +142,22 @@ def test_it_refreshes_only_the_hall_board_on_a_live_update(city):
     assert response.status_code == 200
     assert body.lstrip().startswith('<div id="hall-board"') and body.count('id="hall-board"') == 1
     assert "<header" not in body and "<html" not in body and "1 人等候" in body
+
+
+def test_password_reset_is_not_served_without_a_mail_server(city):
+    # no EMAIL_HOST in the test settings: a reset form would send nothing
+    assert Client().get("/accounts/password_reset/").status_code == 404
+    assert Client().post("/accounts/password_reset/", {"email": "a@b.c"}).status_code == 404
+    assert login(city.bob).get("/accounts/password_change/").status_code == 200
+
+
+def test_password_reset_is_served_once_a_mail_server_is_set():
+    from tests.test_settings import PRODUCTION, start
+
+    code = (
+        "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'hall_ops.settings';"
+        " django.setup(); from django.urls import reverse; print(reverse('password_reset'))"
+    )
+    result = start({**PRODUCTION, "EMAIL_HOST": "smtp.example.gov.cn"}, code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "/accounts/password_reset/"

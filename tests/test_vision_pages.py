@@ -160,3 +160,23 @@ def test_it_refuses_text_that_is_not_json(camera, city):
     assert response.status_code == 422
     assert "{not json" in response.content.decode()
     assert camera.zones.count() == 1
+
+
+def test_it_refuses_deeply_nested_json_with_a_message_not_a_500(camera, city):
+    response = login(city.alice).post(
+        zones_url(camera), {"zones": "[" * 100_000}, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 422
+    assert "nested" in response.content.decode()
+    assert camera.zones.count() == 1
+
+
+def test_it_refuses_a_zone_name_with_a_lone_surrogate(camera, city):
+    zone = {"name": "wait@ing", "kind": "waiting", "capacity": 5, "polygon": SQUARE}
+    posted = json.dumps([zone]).replace("@", "\\ud800")  # JSON's escape of a lone surrogate
+    response = login(city.alice).post(
+        zones_url(camera), {"zones": posted}, headers={"Accept-Language": "en"}
+    )
+    assert response.status_code == 422
+    assert "not valid text" in response.content.decode()
+    assert list(camera.zones.values_list("name", flat=True)) == ["waiting"]

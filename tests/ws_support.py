@@ -20,12 +20,20 @@ def cookie_for(user: Any) -> tuple[bytes, bytes]:
 
 
 async def connect(
-    user: Any, hall: str = "h1", origin: tuple[bytes, bytes] = ORIGIN
+    user: Any,
+    hall: str = "h1",
+    origin: tuple[bytes, bytes] = ORIGIN,
+    *,
+    feed: str = "alerts",
+    host: bytes | None = None,
 ) -> tuple[WebsocketCommunicator, bool, Any]:
-    """(communicator, connected, close code) for the alert feed of `hall`."""
-    headers = [origin]
+    """(communicator, connected, close code) for the `feed` socket of `hall`. The Host
+    header is the origin's host and port unless given, as for a page of this site."""
+    if host is None:
+        host = origin[1].split(b"://", 1)[-1]
+    headers = [origin, (b"host", host)]
     if user is not None:
         headers.append(await database_sync_to_async(cookie_for)(user))
-    communicator = WebsocketCommunicator(application, f"/ws/halls/{hall}/alerts/", headers)
+    communicator = WebsocketCommunicator(application, f"/ws/halls/{hall}/{feed}/", headers)
     connected, code = await communicator.connect(timeout=5)
     return communicator, connected, code

@@ -3,6 +3,7 @@ writes from the drawing (and a person without JavaScript may edit by hand)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
@@ -15,8 +16,30 @@ from vision.services import ZoneEdit
 MAX_ZONES = 50
 
 
+class BoundedJSONField(forms.JSONField):
+    """JSON that a person may type: text nested past the parser's depth is refused with
+    a message (json.loads raises RecursionError, not ValueError), and so are strings
+    that are not valid Unicode (a lone surrogate escaped as \\ud800), which no
+    database column nor page could hold."""
+
+    def to_python(self, value: Any) -> Any:
+        try:
+            parsed = super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(_("The zones are nested too deeply.")) from None
+        try:
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise forms.ValidationError(
+                _("The zones contain characters that are not valid text.")
+            ) from None
+        except RecursionError:
+            raise forms.ValidationError(_("The zones are nested too deeply.")) from None
+        return parsed
+
+
 class ZonesForm(forms.Form):
-    zones = forms.JSONField(label=gettext_lazy("Zones (JSON)"))
+    zones = BoundedJSONField(label=gettext_lazy("Zones (JSON)"))
 
     def __init__(self, *args: Any, hall: Hall, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -57,7 +57,8 @@ def _drawn(camera: Camera, posted: str | None) -> list[object]:
     if posted:
         try:
             value = json.loads(posted)
-        except ValueError:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
             value = None
         if isinstance(value, list):
             return value

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError, ValidationErrorContext
@@ -125,3 +125,21 @@ def install_error_handlers(api: NinjaAPI) -> None:
     def internal(request: HttpRequest, exc: Exception) -> HttpResponse:
         log.error("API %s %s failed", request.method, request.path, exc_info=exc)
         return respond(request, {"detail": _("Internal error; it has been logged.")}, 500)
+
+
+def unknown_route(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """A path under /api/v1/ that no operation serves: the API's 404, in JSON (Django's
+    HTML 404 page would reach a client that parses every answer as JSON)."""
+    return JsonResponse(
+        {"detail": _("No such API endpoint: %(path)s") % {"path": request.path}}, status=404
+    )
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 handler: JSON under /api/v1/ (an API operation that raised Http404
+    or a path ninja matched but does not serve), else the HTML 404 page."""
+    if request.path.startswith("/api/v1/"):
+        return unknown_route(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
