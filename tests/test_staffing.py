@@ -196,12 +196,14 @@ def test_it_compares_next_week_with_the_windows_that_served_that_hour(staffed):
     hall, *_ = staffed
     plan = next_week_plan(hall, at=NOW)
     days = plan.by_day()
-    assert [d for d, _h in days] == [MONDAY + dt.timedelta(days=7 + i) for i in range(7)]
+    assert [d for d, _h in days] == [MONDAY + dt.timedelta(days=7)]
     monday_10 = next(h for h in days[0][1] if h.start.hour == 10).groups[0]
     # only P1 called anyone on Mondays at 10: 4 more are needed
     assert (monday_10.needed, monday_10.planned, monday_10.change) == (5, 1, 4)
-    # Tuesdays have no history: nothing to advise
-    assert all(not h.changes for h in days[1][1])
+    # Tuesdays to Sundays have no history: no advice, and the plan says so
+    assert plan.unsupported_days == [MONDAY + dt.timedelta(days=8 + i) for i in range(6)]
+    # the eight weeks before next Monday hold seven of the recorded Mondays
+    assert plan.history_days == 7
 
 
 def test_it_groups_windows_by_skill_set_and_caps_at_the_group_size(pensions):
