@@ -50,18 +50,47 @@ def breaches(state=None):
     return qs.filter(state=state) if state else qs
 
 
-def test_it_raises_a_predicted_breach_for_the_back_of_a_long_queue_only(city, committed):
+def test_it_raises_one_predicted_breach_per_service_counting_its_tickets(city, committed):
+    """30 tickets behind one window: the back of the queue will wait past 20 minutes.
+    One card for the service, not one per ticket (the demo's board held 21)."""
     tickets = long_queue(city, committed)
     raised = rules.scan_predicted_breaches(at=at(0))
-    alerted = set(breaches().values_list("ticket_id", flat=True))
-    assert raised == len(alerted) > 0
-    assert tickets[-1].pk in alerted and tickets[0].pk not in alerted
-    alert = breaches().get(ticket=tickets[-1])
-    assert alert.context["expected_s"] > 20 * 60 and alert.context["target_min"] == 20
+    assert raised == 1 and breaches().count() == 1
+    alert = breaches().get()
+    assert alert.ticket is None and alert.service == city.pension
+    assert alert.key == f"predicted_breach:service:{city.pension.pk}"
+    count = alert.context["count"]
+    assert 0 < count < len(tickets) and alert.context["target_min"] == 20
+    assert alert.context["tickets"][0] != tickets[0].number  # the front will be called
+    assert len(alert.context["tickets"]) == min(count, 5)
     assert alert.state == Alert.State.OPEN and alert.severity == Alert.Severity.WARNING
     # a second scan changes nothing
     assert rules.scan_predicted_breaches(at=at(0.25)) == 0
-    assert breaches().count() == len(alerted)
+    assert breaches().count() == 1
+
+
+def test_it_raises_only_when_the_lower_end_of_the_interval_passes_the_target(
+    city, committed, monkeypatch
+):
+    """A point estimate past the target with an interval reaching below it is a guess:
+    no card. The same estimate with its whole 80 % interval past the target is one."""
+    from queueing.estimation import Estimate, HallEstimate
+
+    tickets = long_queue(city, committed, n=3)
+    target = 20 * 60
+
+    def fake(low_s):
+        def estimate_hall(hall, **kw):
+            est = Estimate(expected_s=target + 300, low_s=low_s, high_s=target + 900)
+            return HallEstimate(hall=hall, at=at(0), tickets={t.pk: est for t in tickets})
+
+        return estimate_hall
+
+    monkeypatch.setattr(rules, "estimate_hall", fake(target - 60))
+    assert rules.scan_predicted_breaches(at=at(0)) == 0 and not breaches().exists()
+    monkeypatch.setattr(rules, "estimate_hall", fake(target + 60))
+    assert rules.scan_predicted_breaches(at=at(0.25)) == 1
+    assert breaches().get().context["count"] == 3
 
 
 def test_it_raises_none_for_a_short_queue(city, committed):
@@ -70,26 +99,20 @@ def test_it_raises_none_for_a_short_queue(city, committed):
     assert not breaches().exists()
 
 
-def test_it_expires_the_prediction_when_the_ticket_is_called(city, committed):
+def test_it_expires_the_prediction_once_the_queue_is_served(city, committed):
     tickets = long_queue(city, committed)
     rules.scan_predicted_breaches(at=at(0))
-    last = tickets[-1]
-    committed(services.ticket_call, ticket=last, window=city.w1, at=at(1))
-    alert = breaches().get(ticket=last)
-    assert alert.state == Alert.State.EXPIRED and alert.closed_at == at(1)
-
-
-def test_it_expires_the_prediction_when_the_ticket_is_cancelled(city, committed):
-    tickets = long_queue(city, committed)
-    rules.scan_predicted_breaches(at=at(0))
-    committed(services.ticket_cancel, ticket=tickets[-1], at=at(1))
-    assert breaches().get(ticket=tickets[-1]).state == Alert.State.EXPIRED
+    for ticket in tickets:
+        committed(services.ticket_cancel, ticket=ticket, at=at(1))
+    rules.scan_predicted_breaches(at=at(1.25))
+    alert = breaches().get()
+    assert alert.state == Alert.State.EXPIRED and alert.closed_at == at(1.25)
 
 
 def test_it_hands_over_to_the_long_wait_alert_past_the_target(city, committed):
     tickets = long_queue(city, committed)
     rules.scan_predicted_breaches(at=at(0))
-    assert breaches(Alert.State.OPEN).filter(ticket=tickets[-1]).exists()
+    assert breaches(Alert.State.OPEN).exists()
     rules.run_alert_scans(at=at(21))
     assert not breaches(Alert.State.OPEN).exists()
     assert Alert.objects.filter(kind=K.LONG_WAIT, ticket=tickets[-1]).exists()

@@ -500,7 +500,8 @@ def test_it_advises_opening_a_window_for_the_rest_of_today(city, fresh_cache):
 def test_it_says_when_there_is_no_history_for_staffing_advice(city, fresh_cache):
     _all_day(city.h1)
     html = english(city.alice).get(BOARD).content.decode()
-    assert "No arrivals recorded on these weekdays yet" in html
+    assert "Not enough history yet: 0 days recorded of the 14 needed, so no advice." in html
+    assert "data-advice" not in html
 
 
 def test_it_links_the_weekly_report(city):

@@ -196,12 +196,14 @@ def test_it_compares_next_week_with_the_windows_that_served_that_hour(staffed):
     hall, *_ = staffed
     plan = next_week_plan(hall, at=NOW)
     days = plan.by_day()
-    assert [d for d, _h in days] == [MONDAY + dt.timedelta(days=7 + i) for i in range(7)]
+    assert [d for d, _h in days] == [MONDAY + dt.timedelta(days=7)]
     monday_10 = next(h for h in days[0][1] if h.start.hour == 10).groups[0]
     # only P1 called anyone on Mondays at 10: 4 more are needed
     assert (monday_10.needed, monday_10.planned, monday_10.change) == (5, 1, 4)
-    # Tuesdays have no history: nothing to advise
-    assert all(not h.changes for h in days[1][1])
+    # Tuesdays to Sundays have no history: no advice, and the plan says so
+    assert plan.unsupported_days == [MONDAY + dt.timedelta(days=8 + i) for i in range(6)]
+    # the eight weeks before next Monday hold seven of the recorded Mondays
+    assert plan.history_days == 7
 
 
 def test_it_groups_windows_by_skill_set_and_caps_at_the_group_size(pensions):
@@ -247,3 +249,80 @@ def test_a_queue_standing_now_keeps_the_windows_it_needs_this_hour(staffed):
     assert busy.needed >= 2 and busy.change >= 0
     # only the hour now running carries the queue
     assert busy_plan.hours[1].groups[0].waiting == 0
+
+
+# ------------------------------------------------------- advice the data can support
+
+
+def _render(plan) -> str:
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("en"):
+        return render_to_string("hall_ops/report_staffing.html", {"plan": plan})
+
+
+def test_it_gives_no_advice_from_a_few_stray_tickets_and_says_why(pensions):
+    """The demo's history: one returning visitor's ticket a day for three weeks. Read as
+    a forecast it said "0 arrivals expected" for every hour and advised closing every
+    window; it is no history at all."""
+    hall, pension = pensions
+    for i in range(1, 4):
+        make_window(hall, f"S{i}", [pension])
+    for i in range(1, 22):
+        made_history(hall, pension, MONDAY - dt.timedelta(days=i), 11, 1)
+    plan = today_plan(hall, at=NOW)
+    assert plan.hours == [] and plan.changes == []
+    assert plan.unsupported_days == [MONDAY] and plan.history_days == 0
+    html = _render(plan)
+    assert "Not enough history yet: 0 days recorded of the 14 needed, so no advice." in html
+    assert "could close" not in html and "arrivals expected" not in html
+
+
+def test_it_never_advises_closing_the_priority_window(staffed):
+    hall, pension, windows = staffed
+    Window.objects.filter(pk=windows[1].pk).update(is_priority=True)
+    plan = today_plan(hall, at=NOW)
+    by_hour = {h.start.hour: h.groups[0] for h in plan.hours}
+    # 12:00 expects nobody: of P1 and the priority window P2 only P1 could close
+    assert (by_hour[12].needed, by_hour[12].planned, by_hour[12].could_close) == (0, 2, 1)
+    # 15:00 needs one window: P1's load, the priority window stays
+    assert by_hour[15].could_close == 1
+    assert all(g.could_close <= g.planned - 1 for h in plan.hours for g in h.groups)
+
+
+def test_it_never_says_close_and_all_needed_for_one_service_in_the_same_hour(pensions):
+    """Pensions at two one-service windows and at one window that also does Q: the
+    demand split by group size left the P group with a spare window and the PQ group
+    short, and the hour read both "1 window could close (P)" and "all windows for
+    P, Q are needed". The spare P window calls pension visitors anyway: it covers."""
+    hall, pension = pensions
+    other = make_service("Q", code="other-q", target_wait_min=20)
+    offer(hall, other)
+    make_window(hall, "X1", [pension])
+    make_window(hall, "X2", [pension])
+    make_window(hall, "X3", [pension, other])
+    for k in range(1, 3):
+        made_history(hall, pension, MONDAY - dt.timedelta(weeks=k), 10, 6)
+        made_history(hall, other, MONDAY - dt.timedelta(weeks=k), 10, 12)
+    hour = next(h for h in today_plan(hall, at=NOW).hours if h.start.hour == 10)
+    p, pq = (next(g for g in hour.groups if g.group.prefixes == x) for x in ("P", "PQ"))
+    assert pq.needed > pq.planned  # the model alone: PQ short, P with a spare window
+    closing = {s.pk for g in hour.groups if g.could_close for s in g.group.services}
+    wanting = {
+        s.pk for g in hour.groups if g.to_open or g.short_of_windows for s in g.group.services
+    }
+    assert not closing & wanting
+    assert p.lent == pq.covered > 0
+
+
+def test_it_collapses_hours_without_arrivals_into_one_line(staffed):
+    hall, *_ = staffed
+    plan = today_plan(hall, at=NOW)
+    html = _render(plan)
+    # 11:00-15:00 expect nobody: one line, not four
+    assert html.count("no arrivals expected") == 3  # 09-10, 11-15, 16-17
+    assert 'data-advice-quiet="11-15"' in html
+    assert "11:00–15:00" in html and "12:00–13:00" not in html
+    assert "priority windows stay open" in html
+    assert 'data-advice="10:P"' in html and 'data-advice="15:P"' in html

@@ -24,6 +24,8 @@ K = Alert.Kind
 SEV = Alert.Severity
 TE = TicketEvent.Kind
 ENDED = (Ticket.Status.COMPLETED, Ticket.Status.NO_SHOW, Ticket.Status.CANCELLED)
+# The kinds raised about one ticket, in the order a card names its reasons.
+TICKET_KINDS = (K.LONG_WAIT, K.REPEAT_VISIT, K.ELDERLY)
 
 
 def rules_for(hall: Hall) -> AlertRules:
@@ -61,16 +63,21 @@ def on_ticket_event(event: TicketEvent) -> None:
     ticket = Ticket.objects.select_related("hall", "service", "visitor").get(pk=event.ticket_id)
     if event.kind == TE.ISSUED:
         rules = rules_for(ticket.hall)
-        if rules.elderly_enabled and ticket.is_elderly:
-            raise_elderly(ticket, at=event.at)
+        # one card per ticket: a repeat visit by an elderly visitor is the repeat-visit
+        # alert, carrying "elderly" among its reasons (the card shows both)
+        repeat = None
         if rules.repeat_visit_enabled and ticket.visitor_id:
-            raise_repeat_visit(ticket, days=rules.repeat_visit_days, at=event.at)
-    ended = event.kind in (TE.COMPLETED, TE.NO_SHOW, TE.CANCELLED)
+            elderly = rules.elderly_enabled and ticket.is_elderly
+            repeat = raise_repeat_visit(
+                ticket, days=rules.repeat_visit_days, at=event.at, elderly=elderly
+            )
+        if repeat is None and rules.elderly_enabled and ticket.is_elderly:
+            raise_elderly(ticket, at=event.at)
+    # Every alert about a ticket ends once it is called to a window or leaves the queue:
+    # staff greet visitors who are waiting, the clerk serves the one at the window.
     keys: list[str] = []
-    if event.kind == TE.CALLED or ended:
-        keys += [ticket_key(K.LONG_WAIT, ticket), ticket_key(K.PREDICTED_BREACH, ticket)]
-    if ended:
-        keys += [ticket_key(K.ELDERLY, ticket), ticket_key(K.REPEAT_VISIT, ticket)]
+    if event.kind == TE.CALLED or event.kind in (TE.COMPLETED, TE.NO_SHOW, TE.CANCELLED):
+        keys += [ticket_key(kind, ticket) for kind in TICKET_KINDS]
     if event.kind == TE.CALLED and event.window_id:
         keys.append(f"{K.IDLE_WINDOW}:window:{event.window_id}")
     if keys:
@@ -85,12 +92,14 @@ def raise_elderly(ticket: Ticket, *, at: dt.datetime) -> Alert:
         severity=SEV.WARNING,
         ticket=ticket,
         service=ticket.service,
-        context=_ticket_context(ticket),
+        context=_ticket_context(ticket) | {"reasons": [K.ELDERLY.value]},
         at=at,
     )
 
 
-def raise_repeat_visit(ticket: Ticket, *, days: int, at: dt.datetime) -> Alert | None:
+def raise_repeat_visit(
+    ticket: Ticket, *, days: int, at: dt.datetime, elderly: bool = False
+) -> Alert | None:
     """The visitor took a ticket for this service before, within `days`, in any hall."""
     if ticket.visitor_id is None:
         return None
@@ -123,7 +132,12 @@ def raise_repeat_visit(ticket: Ticket, *, days: int, at: dt.datetime) -> Alert |
         t.business_date == ticket.business_date and t.status == Ticket.Status.COMPLETED
         for t in earlier
     )
-    context = _ticket_context(ticket) | {"visits": visits, "served_today": served_today}
+    reasons = [K.REPEAT_VISIT.value] + ([K.ELDERLY.value] if elderly else [])
+    context = _ticket_context(ticket) | {
+        "visits": visits,
+        "served_today": served_today,
+        "reasons": reasons,
+    }
     severity = SEV.HIGH if len(earlier) >= 2 else SEV.WARNING
     return alert_raise(
         hall=ticket.hall,
@@ -170,13 +184,28 @@ def _rules_by_hall() -> dict[int, AlertRules]:
     return {h.pk: saved.get(h.pk) or AlertRules(hall=h) for h in Hall.objects.all()}
 
 
+def _reasons(*kinds: str) -> list[str]:
+    """The reasons of a ticket's card, each once, in TICKET_KINDS order."""
+    return [k.value for k in TICKET_KINDS if k in kinds]
+
+
 def scan_long_waits(*, at: dt.datetime | None = None) -> int:
     """One alert per waiting ticket past its target, its severity rising with the wait.
+    A ticket that has a card already (elderly, repeat visit) gets "long wait" added to
+    that card's reasons instead of a second card.
 
     A fixed number of queries per hall, plus one write per alert that is new or rises.
     """
     now = at or timezone.now()
     active = _active_by_key(K.LONG_WAIT)
+    ticket_alerts = {
+        a.ticket_id: a
+        for a in Alert.objects.filter(
+            kind__in=[K.ELDERLY, K.REPEAT_VISIT],
+            state__in=Alert.ACTIVE_STATES,
+            ticket__isnull=False,
+        )
+    }
     changed = 0
     for hall_id, rules in _rules_by_hall().items():
         hall = rules.hall
@@ -192,11 +221,29 @@ def scan_long_waits(*, at: dt.datetime | None = None) -> int:
             severity = long_wait_severity(waited, ticket.service.target_wait_min)
             if severity is None:
                 continue
+            ticket.hall = hall
+            target = {"target_min": ticket.service.target_wait_min}
+            card = ticket_alerts.get(ticket.pk)
+            if card is not None:
+                reasons = card.context.get("reasons") or [card.kind]
+                if K.LONG_WAIT in reasons and card.severity >= severity:
+                    continue
+                alert_raise(
+                    hall=hall,
+                    kind=card.kind,
+                    key=card.key,
+                    severity=severity,
+                    ticket=ticket,
+                    service=ticket.service,
+                    context=card.context | target | {"reasons": _reasons(K.LONG_WAIT, *reasons)},
+                    at=now,
+                )
+                changed += 1
+                continue
             key = ticket_key(K.LONG_WAIT, ticket)
             current = active.get((hall_id, key))
             if current is not None and current.severity >= severity:
                 continue
-            ticket.hall = hall
             alert_raise(
                 hall=hall,
                 kind=K.LONG_WAIT,
@@ -204,34 +251,51 @@ def scan_long_waits(*, at: dt.datetime | None = None) -> int:
                 severity=severity,
                 ticket=ticket,
                 service=ticket.service,
-                context=_ticket_context(ticket) | {"target_min": ticket.service.target_wait_min},
+                context=_ticket_context(ticket) | target | {"reasons": [K.LONG_WAIT.value]},
                 at=now,
             )
             changed += 1
-    # safety net behind the event rule: a ticket that left the queue needs no alert
+    # safety net behind the event rule: a ticket called or gone needs no card
+    about_tickets = list(active.values()) + list(ticket_alerts.values())
     still_waiting = set(
         Ticket.objects.waiting()
-        .filter(pk__in=[a.ticket_id for a in active.values()])
+        .filter(pk__in=[a.ticket_id for a in about_tickets])
         .values_list("pk", flat=True)
     )
-    for alert in active.values():
+    for alert in about_tickets:
         if alert.ticket_id not in still_waiting:
             alert_expire(alert=alert, reason="ticket no longer waiting", at=now)
     return changed
 
 
-# A raised prediction stays while the estimate holds above this share of the target,
-# so an estimate hovering at the target does not raise and expire on alternate scans.
+# A raised prediction stays while some ticket's point estimate holds above this share
+# of the target, so a service hovering at the target does not raise and expire on
+# alternate scans.
 PREDICTED_BREACH_KEEP = 0.9
+# Tickets named on a service's card; the count says how many in all.
+PREDICTED_BREACH_NAMED = 5
+
+
+def _count_moved(shown: int, now: int) -> bool:
+    """Whether a card's count is worth a new push: by 2 and a quarter of it at least."""
+    return abs(now - shown) >= max(2, shown // 4)
+
+
+def service_key(kind: str, service_id: int) -> str:
+    return f"{kind}:service:{service_id}"
 
 
 def scan_predicted_breaches(*, at: dt.datetime | None = None) -> int:
-    """One alert per waiting ticket whose expected wait (queueing.estimation) passes its
-    service's target while it has not reached it yet; past the target, the long-wait
-    alert takes over and this one expires. Follows the hall's long-wait switch.
+    """One alert per service whose waiting tickets will confidently pass its target
+    before being called: the lower end of a ticket's 80 % interval
+    (queueing.estimation) is past the target while the ticket has not reached it yet.
+    The card counts those tickets; past the target, each one's long-wait alert takes
+    over. A point estimate merely near the target raises nothing: it is right about
+    half the time, and a card per such ticket buried the board. Follows the hall's
+    long-wait switch.
 
     Two queries, then per hall with tickets still within their target its rules and
-    one simulation (a fixed number of queries), plus one write per new alert.
+    one simulation (a fixed number of queries), plus one write per new or changed card.
     """
     now = at or timezone.now()
     active = _active_by_key(K.PREDICTED_BREACH)
@@ -240,6 +304,7 @@ def scan_predicted_breaches(*, at: dt.datetime | None = None) -> int:
         Ticket.objects.waiting()
         .filter(issued_at__gt=now - dt.timedelta(days=1))
         .select_related("hall", "service", "visitor")
+        .order_by("issued_at", "pk")
     ):
         waited = (now - ticket.issued_at).total_seconds()
         today = ticket.hall.business_date(now)
@@ -247,45 +312,57 @@ def scan_predicted_breaches(*, at: dt.datetime | None = None) -> int:
             within.setdefault(ticket.hall_id, []).append(ticket)
     saved = {r.hall_id: r for r in AlertRules.objects.filter(hall_id__in=within)} if within else {}
     keep: set[tuple[int, str]] = set()
-    raised = 0
+    changed = 0
     for hall_id, tickets in within.items():
         hall = tickets[0].hall
         if not (saved.get(hall_id) or AlertRules(hall=hall)).long_wait_enabled:
             continue
         estimates = estimate_hall(hall, at=now, arrivals=False).tickets
+        confident: dict[int, list[Ticket]] = {}
+        near: set[int] = set()
         for ticket in tickets:
             target_s = ticket.service.target_wait_min * 60
             estimate = estimates.get(ticket.pk)
-            key = ticket_key(K.PREDICTED_BREACH, ticket)
             if estimate is None:
                 continue
-            if (hall_id, key) in active and estimate.expected_s > PREDICTED_BREACH_KEEP * target_s:
-                keep.add((hall_id, key))
-                continue
-            if estimate.expected_s <= target_s:
+            if estimate.low_s > target_s:
+                confident.setdefault(ticket.service_id, []).append(ticket)
+            if estimate.expected_s > PREDICTED_BREACH_KEEP * target_s:
+                near.add(ticket.service_id)
+        for service_id in near:
+            key = service_key(K.PREDICTED_BREACH, service_id)
+            late = confident.get(service_id)
+            if not late:
+                if (hall_id, key) in active:
+                    keep.add((hall_id, key))  # still near: the card stays as it was
                 continue
             keep.add((hall_id, key))
+            service = late[0].service
+            current = active.get((hall_id, key))
+            context = {
+                "service": service.prefix,
+                "service_zh": service.name_zh,
+                "service_en": service.name_en,
+                "target_min": service.target_wait_min,
+                "count": len(late),
+                "tickets": [t.number for t in late[:PREDICTED_BREACH_NAMED]],
+            }
+            if current is not None and not _count_moved(current.context.get("count", 0), len(late)):
+                continue  # the estimate wobbles by a ticket or two: no push for that
             alert_raise(
                 hall=hall,
                 kind=K.PREDICTED_BREACH,
                 key=key,
                 severity=SEV.WARNING,
-                ticket=ticket,
-                service=ticket.service,
-                context=_ticket_context(ticket)
-                | {
-                    "target_min": ticket.service.target_wait_min,
-                    "expected_s": estimate.expected_s,
-                    "low_s": estimate.low_s,
-                    "high_s": estimate.high_s,
-                },
+                service=service,
+                context=context,
                 at=now,
             )
-            raised += 1
+            changed += 1
     for (hall_id, key), alert in active.items():
         if (hall_id, key) not in keep:
             alert_expire(alert=alert, reason="breach no longer predicted", at=now)
-    return raised
+    return changed
 
 
 def scan_idle_windows(*, at: dt.datetime | None = None) -> int:

@@ -161,6 +161,9 @@ def alert_escalate(
     with transaction.atomic():
         alert = _lock(alert)
         _require_active(alert)
+        if alert.escalated_at is not None:
+            # once is enough: the manager has it; the board shows it escalated
+            raise AlertError(_("This alert is already escalated."))
         alert.severity = min(alert.severity + 1, Alert.Severity.CRITICAL)
         alert.escalated_at = now
         _transition(alert, A.ESCALATED, now, actor=actor)

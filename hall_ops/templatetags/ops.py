@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from hall_ops.access import BOARD_ROLES, OVERVIEW_ROLES, TABLET_ROLES
+from hall_ops.models import Alert
 from queueing.access import roles_for
 from queueing.models import Hall, Outcome, StaffRole, Ticket
 
@@ -97,3 +98,17 @@ def over_minutes(seconds: Any, minutes: Any) -> bool:
         return int(seconds) > int(minutes) * 60
     except (TypeError, ValueError):
         return False
+
+
+@register.filter
+def alert_reasons(alert: Alert) -> list[str]:
+    """The labels of everything an alert's card is about: one card per ticket names
+    all its reasons (a repeat visit by an elderly visitor now waiting too long)."""
+    kinds = (alert.context or {}).get("reasons") or [alert.kind]
+    labels = []
+    for kind in kinds:
+        try:
+            labels.append(str(Alert.Kind(kind).label))
+        except ValueError:
+            continue
+    return labels or [str(alert.get_kind_display())]

@@ -18,7 +18,14 @@
    mildly at these loads; it is a staffing guide, not a quote.
 4. Compare with the windows planned: for today, the windows open or paused now; for a
    later day, the windows that called visitors in that hour the last time that weekday
-   was seen.
+   was seen. Priority windows are never advised to close.
+5. Say nothing the data cannot support: a day is advised only when at least MIN_WEEKS
+   of its weekdays are recorded (a day with MIN_DAY_TICKETS tickets or more; a few
+   stray tickets are not a day's pattern, and a forecast of zero from them would
+   advise closing every window); otherwise the plan says how many days it has of the
+   HISTORY_DAYS_NEEDED. Within an hour, groups that share a service lend each other
+   their spare windows before any is advised to close, so one hour never says both
+   "a pension window could close" and "all pension windows are needed".
 """
 
 from __future__ import annotations
@@ -44,6 +51,11 @@ TARGET_SHARE = 0.2
 HISTORY_CACHE_S = 3600
 # No hall has more windows in one skill group than this; beyond it, say "more than".
 MAX_WINDOWS = 60
+# What a forecast needs: this many recorded weeks of the weekday, a recorded day being
+# one with at least MIN_DAY_TICKETS tickets (halls see hundreds on a working day).
+MIN_WEEKS = 2
+MIN_DAY_TICKETS = 10
+HISTORY_DAYS_NEEDED = 7 * MIN_WEEKS
 
 
 # --------------------------------------------------------------------------- queueing
@@ -105,9 +117,17 @@ class Forecast:
 
     arrivals: dict[tuple[dt.date, int], dict[int, float]]
     weights: list[float]
+    # past days with at least MIN_DAY_TICKETS tickets, within the weeks read
+    recorded: set[dt.date] = field(default_factory=set)
 
     def at(self, day: dt.date, hour: int) -> dict[int, float]:
         return self.arrivals.get((day, hour), {})
+
+    def weeks_recorded(self, day: dt.date) -> int:
+        """How many of the same weekdays before `day` are recorded days."""
+        return sum(
+            day - dt.timedelta(weeks=k) in self.recorded for k in range(1, len(self.weights) + 1)
+        )
 
 
 def week_weights(weeks: int = WEEKS, decay: float = DECAY) -> list[float]:
@@ -148,6 +168,10 @@ def forecast_arrivals(
     arrivals: dict[tuple[dt.date, int], dict[int, float]] = {}
     if seen_from is None:
         return Forecast(arrivals, weights)
+    per_day: dict[dt.date, int] = defaultdict(int)
+    for (day, _hour), by_service in counts.items():
+        per_day[day] += sum(by_service.values())
+    recorded = {d for d, n in per_day.items() if n >= MIN_DAY_TICKETS and d < today}
     for day in days:
         past = [
             (w, day - dt.timedelta(weeks=k))
@@ -164,7 +188,7 @@ def forecast_arrivals(
                     sums[sid] += w * n
             if sums:
                 arrivals[(day, hour)] = {sid: s / total_w for sid, s in sums.items()}
-    return Forecast(arrivals, weights)
+    return Forecast(arrivals, weights, recorded)
 
 
 # --------------------------------------------------------------------------- advice
@@ -174,6 +198,7 @@ def forecast_arrivals(
 class SkillGroup:
     services: tuple[Service, ...]
     window_ids: tuple[int, ...]
+    priority_ids: tuple[int, ...] = ()  # the group's priority windows: never to close
 
     @property
     def label(self) -> str:
@@ -191,24 +216,39 @@ class GroupHour:
     needed: int
     planned: int
     waiting: float = 0.0  # the hour now running: visitors already waiting, served in it too
+    priority_open: int = 0  # planned priority windows, which stay open whatever the load
+    lent: int = 0  # spare windows that cover a group sharing a service (see _net)
+    covered: int = 0  # windows short here that such a group's spare ones cover
+
+    @property
+    def shortfall(self) -> int:
+        return max(0, self.needed - self.planned)
+
+    @property
+    def surplus(self) -> int:
+        return max(0, self.planned - max(self.needed, self.priority_open))
+
+    @property
+    def to_open(self) -> int:
+        return max(0, min(self.shortfall - self.covered, len(self.group.window_ids) - self.planned))
+
+    @property
+    def could_close(self) -> int:
+        return max(0, self.surplus - self.lent)
 
     @property
     def change(self) -> int:
         """Windows to open (positive) or that could close (negative)."""
-        return min(self.needed, len(self.group.window_ids)) - self.planned
-
-    @property
-    def to_open(self) -> int:
-        return max(0, self.change)
-
-    @property
-    def could_close(self) -> int:
-        return max(0, -self.change)
+        return self.to_open - self.could_close
 
     @property
     def short_of_windows(self) -> bool:
         """More windows needed than the group has: re-skill others or expect breaches."""
-        return self.needed > len(self.group.window_ids)
+        return self.needed - self.covered > len(self.group.window_ids)
+
+    @property
+    def quiet(self) -> bool:
+        return self.arrivals < 0.5 and not self.waiting
 
 
 @dataclass
@@ -224,6 +264,24 @@ class HourAdvice:
     def changes(self) -> list[GroupHour]:
         return [g for g in self.groups if g.change or g.short_of_windows]
 
+    @property
+    def quiet(self) -> bool:
+        """No visitor expected in any group, none waiting."""
+        return all(g.quiet for g in self.groups)
+
+    @property
+    def could_close(self) -> int:
+        return sum(g.could_close for g in self.groups)
+
+
+@dataclass
+class QuietSpan:
+    """Consecutive hours with no arrivals expected: one line, not one per hour."""
+
+    start: dt.datetime
+    end: dt.datetime
+    could_close: int
+
 
 @dataclass
 class StaffingPlan:
@@ -231,10 +289,28 @@ class StaffingPlan:
     hours: list[HourAdvice]
     weights: list[float]
     has_history: bool
+    history_days: int = 0  # recorded days behind the forecast
+    unsupported_days: list[dt.date] = field(default_factory=list)  # open, but no advice
+    days_needed: int = HISTORY_DAYS_NEEDED
+    days: list[dt.date] = field(default_factory=list)  # the days asked for
 
     @property
     def changes(self) -> list[HourAdvice]:
         return [h for h in self.hours if h.changes]
+
+    @property
+    def rows(self) -> list[HourAdvice | QuietSpan]:
+        """The hours with advice in order, runs of quiet hours of a day as one span."""
+        rows: list[HourAdvice | QuietSpan] = []
+        for hour in self.changes:
+            last = rows[-1] if rows else None
+            if not hour.quiet:
+                rows.append(hour)
+            elif isinstance(last, QuietSpan) and last.end == hour.start:
+                last.end, last.could_close = hour.end, max(last.could_close, hour.could_close)
+            else:
+                rows.append(QuietSpan(hour.start, hour.end, hour.could_close))
+        return rows
 
     def by_day(self) -> list[tuple[dt.date, list[HourAdvice]]]:
         days: dict[dt.date, list[HourAdvice]] = {}
@@ -249,12 +325,15 @@ def skill_groups(hall: Hall) -> tuple[list[SkillGroup], dict[int, str]]:
     skills: dict[int, set[int]] = defaultdict(set)
     status: dict[int, str] = {}
     services: dict[int, Service] = {}
+    priority: set[int] = set()
     for link in Window.skills.through.objects.filter(window__hall=hall).select_related(
         "service", "window"
     ):
         skills[link.window_id].add(link.service_id)
         status[link.window_id] = link.window.status
         services[link.service_id] = link.service
+        if link.window.is_priority:
+            priority.add(link.window_id)
     by_set: dict[frozenset[int], list[int]] = defaultdict(list)
     for wid, sids in skills.items():
         by_set[frozenset(sids)].append(wid)
@@ -262,6 +341,7 @@ def skill_groups(hall: Hall) -> tuple[list[SkillGroup], dict[int, str]]:
         SkillGroup(
             services=tuple(sorted((services[s] for s in sids), key=lambda s: s.prefix)),
             window_ids=tuple(sorted(wids)),
+            priority_ids=tuple(sorted(set(wids) & priority)),
         )
         for sids, wids in by_set.items()
     ]
@@ -334,10 +414,15 @@ def staffing_plan(
             capacity[service.pk] += len(group.window_ids)
     open_now = {wid for wid, s in status.items() if s != Window.Status.CLOSED}
     hours: list[HourAdvice] = []
+    unsupported: list[dt.date] = []
     for day in days:
         for start in _opening_hours(hall, day):
             if day < today or (from_now and start + dt.timedelta(hours=1) <= now):
                 continue
+            if forecast.weeks_recorded(day) < MIN_WEEKS:
+                if day not in unsupported:
+                    unsupported.append(day)
+                continue  # a forecast of zero from no history would advise closing all
             expected = forecast.at(day, start.hour)
             running = day == today and start <= now < start + dt.timedelta(hours=1)
             backlog = (waiting or {}) if running else {}
@@ -359,22 +444,48 @@ def staffing_plan(
                     else 0.0
                 )
                 if day == today:
-                    planned = len(open_now & set(group.window_ids))
+                    planned_ids = open_now & set(group.window_ids)
                 else:
-                    planned = len(_last_seen(seen, day, start.hour) & set(group.window_ids))
+                    planned_ids = _last_seen(seen, day, start.hour) & set(group.window_ids)
                 advice.groups.append(
                     GroupHour(
                         group=group,
                         arrivals=sum(expected.get(s.pk, 0.0) * share[s.pk] for s in group.services),
                         needed=windows_needed(demand, mean_s),
-                        planned=planned,
+                        planned=len(planned_ids),
                         waiting=sum(backlog.get(s.pk, 0) * share[s.pk] for s in group.services),
+                        priority_open=len(planned_ids & set(group.priority_ids)),
                     )
                 )
+            _net(advice.groups)
             hours.append(advice)
     return StaffingPlan(
-        hall=hall, hours=hours, weights=forecast.weights, has_history=bool(forecast.arrivals)
+        hall=hall,
+        hours=hours,
+        weights=forecast.weights,
+        has_history=bool(hours) or not unsupported,
+        history_days=len(forecast.recorded),
+        unsupported_days=unsupported,
+        days=list(days),
     )
+
+
+def _net(groups: list[GroupHour]) -> None:
+    """Let the spare windows of a group cover the shortfall of a group sharing one of
+    its services (they call that service's visitors anyway), before either is advised
+    to close or open a window: the hour's lines then never contradict each other."""
+    for short in groups:
+        for spare in groups:
+            need = short.shortfall - short.covered
+            if need <= 0:
+                break
+            shared = {s.pk for s in short.group.services} & {s.pk for s in spare.group.services}
+            if spare is short or not shared:
+                continue
+            lend = min(need, spare.surplus - spare.lent)
+            if lend > 0:
+                short.covered += lend
+                spare.lent += lend
 
 
 def _history(
