@@ -15,6 +15,7 @@ from tests.api_support import ApiClient, issue, token_client
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 DAY = dt.date(2026, 3, 2)
+LONG_AGO = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the windows' last change, before DAY
 
 
 def at(hhmm: str) -> str:
@@ -56,7 +57,9 @@ LITTLE_DAY = [
 
 @pytest.fixture
 def api(city) -> ApiClient:
-    Window.objects.filter(hall=city.h1).update(status=Window.Status.CLOSED)
+    Window.objects.filter(hall=city.h1).update(
+        status=Window.Status.CLOSED, status_changed_at=LONG_AGO
+    )
     return token_client(city.h1)
 
 
@@ -290,7 +293,7 @@ def test_it_refuses_a_batch_that_is_not_an_object_of_events(api, city):
 
 
 def test_it_keeps_batches_of_two_halls_apart(city):
-    Window.objects.update(status=Window.Status.CLOSED)
+    Window.objects.update(status=Window.Status.CLOSED, status_changed_at=LONG_AGO)
     both = token_client(city.h1, city.h2)
     batch = [LITTLE_DAY[0], LITTLE_DAY[2]]  # W01 opens, A001 issued: both halls have W01
     assert send(both, batch, hall="h1").json()["applied"] == 2
@@ -306,7 +309,9 @@ def test_it_applies_each_event_once_when_a_batch_is_sent_twice_at_once(city, set
     """Two retries of one batch racing each other (a timeout, then a resend): row locks
     and the unique external ids let each event through once, the other sees a duplicate."""
     settings.CHANNEL_LAYERS = {}  # the pushes after commit are not under test
-    Window.objects.filter(hall=city.h1).update(status=Window.Status.CLOSED)
+    Window.objects.filter(hall=city.h1).update(
+        status=Window.Status.CLOSED, status_changed_at=LONG_AGO
+    )
     api = token_client(city.h1)
     start = threading.Barrier(2, timeout=30)
     answers: list[Any] = []
@@ -338,3 +343,33 @@ def test_it_applies_each_event_once_when_a_batch_is_sent_twice_at_once(city, set
         "no_show",
     ]
     assert TicketEvent.objects.count() == 13
+
+
+def test_an_event_that_goes_back_in_time_for_its_ticket_is_refused(api):
+    send(api, LITTLE_DAY[:4])
+    body = send(
+        api,
+        [
+            ev("x1", "08:20", "called", ticket="A001", window="W01"),  # 40 min before issue
+        ],
+    ).json()
+    assert body["results"][0]["status"] == "rejected"
+    assert body["results"][0]["field"] == "at"
+    assert tickets()["A001"].called_at is None
+
+
+def test_a_window_event_before_the_windows_last_change_is_refused(api):
+    send(api, LITTLE_DAY[:2])
+    body = send(api, [ev("x2", "06:00", "window_pause", window="W01")]).json()
+    assert body["results"][0]["status"] == "rejected"
+    window = Window.objects.get(hall__code="h1", label="W01")
+    assert window.status == Window.Status.OPEN
+    assert window.status_changed_at == dt.datetime.fromisoformat(at("08:55"))
+
+
+def test_an_event_stamped_minutes_ahead_of_the_server_is_refused(api):
+    ahead = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
+    response = send(api, [{"id": "x3", "ts": ahead.isoformat(), "event": "issued",
+                           "ticket": "A001", "service": "A"}])
+    assert response.status_code == 422
+    assert "2 minutes" in response.content.decode()

@@ -128,3 +128,15 @@ def test_the_model_runs_slower_after_a_slow_morning(city):
     served_history(city, city.pension, n=30, minutes=8.0, start=-4 * 60)
     after = learn_hall_model(city.h1, at=at(0))
     assert after.for_service(city.pension.pk).median_s > 1.35 * before
+
+
+def test_a_ticket_called_before_it_was_issued_degrades_nothing(city):
+    # a bad row already in the database (ingest of older versions let it through):
+    # called 40 minutes before it was issued
+    for i in range(42):
+        quoted(city, -230 + i * 5, 600)
+    bad = quoted(city, -100, 600)
+    services.ticket_call(ticket=bad, window=city.w1, at=at(-99))
+    Ticket.objects.filter(pk=bad.pk).update(called_at=bad.issued_at - (at(40) - at(0)))
+    assert learn_correction(city.h1, at=at(0)) == pytest.approx(1.3)
+    estimate_hall(city.h1, at=at(0))  # no math domain error

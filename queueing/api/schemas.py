@@ -15,8 +15,9 @@ from pydantic import AfterValidator, AwareDatetime, Field, StrictBool
 from queueing.models import Outcome, Ticket, Window
 
 BIGINT_MAX = 2**63 - 1
-# Events further in the future than this are a clock fault, not a queue fact.
-MAX_CLOCK_SKEW = dt.timedelta(days=1)
+# Events further ahead of our clock than this are a clock fault, not a queue fact
+# (an issued ticket stamped ahead would be called before it was issued): README, API.
+MAX_CLOCK_SKEW = dt.timedelta(minutes=2)
 EARLIEST_EVENT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 MAX_BATCH = 1000
 
@@ -34,7 +35,7 @@ def _storable(value: str) -> str:
 
 def _plausible_time(value: dt.datetime) -> dt.datetime:
     if not EARLIEST_EVENT <= value <= timezone.now() + MAX_CLOCK_SKEW:
-        raise ValueError("must lie between the year 2000 and tomorrow")
+        raise ValueError("must lie between the year 2000 and 2 minutes ahead of the server clock")
     return value
 
 

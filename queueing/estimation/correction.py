@@ -60,6 +60,8 @@ def learn_correction(hall: Hall, *, at: dt.datetime) -> float:
             continue  # left without a call
         else:
             waited = (at - issued).total_seconds()  # still waiting: at least this
+        if waited < 0 or quote < 0:
+            continue  # a row out of time order (called before issued): no evidence
         block = int(issued.timestamp() // BLOCK_S)
         blocks.setdefault(block, []).append(math.log((waited + PAD_S) / (quote + PAD_S)))
     medians = [statistics.median(r) for r in blocks.values() if len(r) >= MIN_PER_BLOCK]

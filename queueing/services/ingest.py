@@ -173,7 +173,7 @@ class _Lookup:
         # the services lock and re-read the ticket: its id (and number) are enough here
         ticket = (
             Ticket.objects.filter(hall=self.hall, business_date=day, number=number)
-            .only("pk", "number")
+            .only("pk", "number", "issued_at", "called_at", "started_at", "ended_at")
             .first()
         )
         if ticket is None:
@@ -185,10 +185,23 @@ class _Lookup:
         return ticket
 
 
+def _not_before(at: dt.datetime, last: dt.datetime | None, field: str, what: str) -> None:
+    """Refuse an event that goes back in time for its ticket or window."""
+    if last is not None and at < last:
+        raise QueueError(
+            _("The event is stamped %(at)s, before the %(what)s's last change at %(last)s.")
+            % {"at": at.isoformat(), "what": what, "last": last.isoformat()},
+            field=field,
+        )
+
+
 def _apply(hall: Hall, event: ExternalEvent, lookup: _Lookup) -> Ticket | None:
     kind, at, eid = event.kind, event.at, event.external_id
     if kind in WINDOW_EVENTS:
-        window_set_status(window=lookup.window(event.window), status=WINDOW_EVENTS[kind], at=at)
+        window = lookup.window(event.window)
+        window.refresh_from_db(fields=["status_changed_at"])
+        _not_before(at, window.status_changed_at, "at", _("window"))
+        window_set_status(window=window, status=WINDOW_EVENTS[kind], at=at)
         IngestedEvent.objects.create(hall=hall, external_id=eid, kind=kind, at=at)
         return None
     if kind == "issued":
@@ -201,6 +214,11 @@ def _apply(hall: Hall, event: ExternalEvent, lookup: _Lookup) -> Ticket | None:
             number=event.ticket,
         )
     ticket = lookup.ticket(event.ticket, at)
+    last = max(
+        (t for t in (ticket.issued_at, ticket.called_at, ticket.started_at, ticket.ended_at) if t),
+        default=None,
+    )
+    _not_before(at, last, "at", _("ticket"))
     if kind == "called":
         return ticket_call(
             ticket=ticket, window=lookup.window(event.window), at=at, external_id=eid
