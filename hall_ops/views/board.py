@@ -114,7 +114,9 @@ def window_status(request: StaffRequest, code: str, window_id: int) -> HttpRespo
     if not form.is_valid():
         return _render(request, hall, partial=LIVE, error=form_error(form), status=422)
     error, status = run_action(
-        lambda: window_set_status(window=window, status=form.cleaned_data["status"])
+        lambda: window_set_status(
+            window=window, status=form.cleaned_data["status"], clerk=request.user
+        )
     )
     return _render(request, hall, partial=LIVE, error=error, status=status)
 
