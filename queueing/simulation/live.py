@@ -460,6 +460,7 @@ def step(live: LiveHall, api: Api, now: dt.datetime, log: Callable[[str], Any]) 
                 raise
             hold(live, log, exc)
             return 0
+
     # until the sync, the refused windows' plans are void: the other windows go on
     def refused(exc: Exception, desk: Desk | None) -> None:
         if transient(exc):
