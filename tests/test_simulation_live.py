@@ -42,7 +42,7 @@ class FakeServer:
 
     def __init__(self, hall: str, labels: list[str], skills: dict[str, str]) -> None:
         self.hall = hall
-        self.windows = {
+        self.windows: dict[int, dict[str, Any]] = {
             i: {"id": i, "label": label, "status": "closed", "ticket": None, "staffed": False}
             for i, label in enumerate(labels, start=1)
         }
