@@ -12,13 +12,38 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 STOPS_WITHIN_S = 5.0
+LOAD_CLIENTS = 24
+
+
+def _load(url: str, stop: threading.Event) -> None:
+    """A person signing in again and again (password hashing: a slow request), as many
+    browsers at once: requests queue in the server when the signal comes."""
+    while not stop.is_set():
+        try:
+            jar = CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+            opener.open(f"{url}/accounts/login/", timeout=30).read()
+            csrf = next(c.value for c in jar if c.name == "csrftoken")
+            body = {"username": "futian-manager", "password": "demo"}
+            data = urllib.parse.urlencode(body | {"csrfmiddlewaretoken": csrf}).encode()
+            request = urllib.request.Request(
+                f"{url}/accounts/login/", data=data, headers={"Referer": f"{url}/"}
+            )
+            opener.open(request, timeout=30).read()
+        except (OSError, StopIteration):
+            time.sleep(0.05)
 
 
 def _free_port() -> int:
@@ -70,7 +95,14 @@ def test_the_demo_stops_within_seconds(tmp_path: Path, sig: signal.Signals, to_g
             assert process.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
-        time.sleep(3)  # serving: requests in flight, the periodic jobs running
+        stop_load = threading.Event()
+        clients = [
+            threading.Thread(target=_load, args=(f"http://127.0.0.1:{port}", stop_load))
+            for _ in range(LOAD_CLIENTS)
+        ]
+        for client in clients:
+            client.start()
+        time.sleep(5)  # serving, busy: requests in flight, the periodic jobs running
         started = _group(process.pid)
         assert len(started) >= 3, started  # the script, daphne, the simulator
         if to_group:
@@ -81,6 +113,9 @@ def test_the_demo_stops_within_seconds(tmp_path: Path, sig: signal.Signals, to_g
         while _group(process.pid) and time.monotonic() - signalled < 30:
             time.sleep(0.1)
         took = time.monotonic() - signalled
+        stop_load.set()
+        for client in clients:
+            client.join(timeout=35)
         left = _group(process.pid)
         assert not left, f"still running after {took:.1f} s: {left}\n{log.read_text()[-2000:]}"
         assert took < STOPS_WITHIN_S, f"took {took:.1f} s to stop"
