@@ -114,9 +114,7 @@ def window_status(request: StaffRequest, code: str, window_id: int) -> HttpRespo
     if not form.is_valid():
         return _render(request, hall, partial=LIVE, error=form_error(form), status=422)
     error, status = run_action(
-        lambda: window_set_status(
-            window=window, status=form.cleaned_data["status"], clerk=request.user
-        )
+        lambda: window_set_status(window=window, status=form.cleaned_data["status"])
     )
     return _render(request, hall, partial=LIVE, error=error, status=status)
 
