@@ -92,8 +92,8 @@ def run_job(job: PeriodicJob) -> bool:
         log.exception("periodic job %s failed", job.name)
         return False
     else:
-        if result:
-            log.info("periodic job %s: %s", job.name, result)
+        if result:  # one line per job and period: for who looks, not the console
+            log.debug("periodic job %s: %s", job.name, result)
         return True
     finally:
         # Threads keep their own connections; one left open would hold SQLite's lock or

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from queueing.estimation import Estimate, estimate_hall
 from queueing.estimation.neighbours import Neighbour, best_alternative, nearby_halls
-from queueing.models import Hall, Service, Ticket, TicketEvent, Window
+from queueing.models import ApiToken, Hall, Service, Ticket, TicketEvent, Window
+from queueing.tokens import LAST_USED_RESOLUTION, SIMULATOR_TOKEN_NAME
 
 
 @dataclass
@@ -182,3 +183,12 @@ def service_outlook(state: HallState) -> list[ServiceOutlook]:
         )
         for q in state.services
     ]
+
+
+def hall_simulated(hall: Hall, *, at: dt.datetime | None = None) -> bool:
+    """Whether the demo's simulator drives this hall now: a live token of its name,
+    for the hall, used within the last few minutes."""
+    since = (at or timezone.now()) - 3 * LAST_USED_RESOLUTION
+    return ApiToken.objects.filter(
+        name=SIMULATOR_TOKEN_NAME, revoked_at=None, halls=hall, last_used_at__gte=since
+    ).exists()

@@ -21,6 +21,9 @@ KEY_PREFIX_LENGTH = 8
 # `last_used_at` is written at most this often per token: a kiosk calling every second
 # should not turn every read into a write.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+# The demo's hall simulator (queueing.simulation.live) drives its halls with a token of
+# this name: a window of such a hall that no person has is a simulated one.
+SIMULATOR_TOKEN_NAME = "hall simulator"
 
 
 def key_hash(key: str) -> str:

@@ -24,13 +24,24 @@ echo "Start with the manager board: log in as futian-manager / demo; a floor tab
 
 server=""
 sim=""
+# Ctrl-C or TERM: ask both to stop, give them 3 s, then kill what is left (a request or
+# a periodic job still running must not keep the demo up).
 stop() {
     trap - EXIT INT TERM
-    [ -n "$sim" ] && kill "$sim" 2>/dev/null || true
-    [ -n "$server" ] && kill "$server" 2>/dev/null || true
+    local pids
+    pids=$(jobs -p)
+    [ -n "$pids" ] || return 0
+    kill -TERM $pids 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12; do
+        kill -0 $pids 2>/dev/null || break
+        sleep 0.25
+    done
+    kill -KILL $pids 2>/dev/null || true
     wait 2>/dev/null || true
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'stop; exit 130' INT
+trap 'stop; exit 143' TERM
 
 "$PY" -m daphne -b 127.0.0.1 -p "$PORT" --access-log "$DEMO_ACCESS_LOG" hall_ops.asgi:application &
 server=$!

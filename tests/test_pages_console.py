@@ -372,7 +372,7 @@ def test_it_renders_the_console_with_estimates_in_a_fixed_number_of_queries(city
             50, waiting + 5 * (waiting > 5)
         )
         counts.append(len(queries))
-    assert counts[0] == counts[1] <= 12
+    assert counts[0] == counts[1] <= 13  # 13: whether the demo simulator drives the hall
 
 
 def test_it_shows_each_waiting_ticket_s_live_estimate(city):

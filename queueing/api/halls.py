@@ -81,6 +81,7 @@ def get_hall_state(request: HttpRequest, hall: HallPath) -> HallStateOut:
                 if ws.ticket
                 else None,
                 seconds_in_state=ws.seconds_in_state,
+                staffed=ws.window.clerk_id is not None,
             )
             for ws in state.windows
         ],

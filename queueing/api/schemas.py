@@ -264,6 +264,10 @@ class WindowStateOut(Schema):
     skills: list[str]
     ticket: CurrentTicketOut | None
     seconds_in_state: int = Field(description="Serving (or calling) its ticket, else in status")
+    staffed: bool = Field(
+        description="A person signed in has the window (its current clerk: who opened it "
+        "or last acted at it from a console or the board); false: only API calls drive it"
+    )
 
 
 class HallTotalsOut(Schema):

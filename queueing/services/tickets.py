@@ -24,7 +24,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.debug import sensitive_variables
 
 from queueing.estimation import Estimate, estimate_arrival
-from queueing.events import publish_ticket_event_on_commit
+from queueing.events import publish_ticket_event_on_commit, publish_window_change_on_commit
 from queueing.models import (
     Hall,
     HallService,
@@ -80,6 +80,11 @@ def _record(
         external_id=external_id,
     )
     publish_ticket_event_on_commit(event)
+    if event.actor_id is not None and window is not None and window.clerk_id != event.actor_id:
+        # a person acting at a window is its current clerk: the window is staffed
+        window.clerk_id = event.actor_id
+        Window.objects.filter(pk=window.pk).update(clerk_id=event.actor_id)
+        publish_window_change_on_commit(window)
     return event
 
 

@@ -34,7 +34,9 @@ def window_set_status(
 
     Pausing keeps the current ticket (the clerk finishes it, then calls nobody new);
     closing needs the window free, so no visitor is left standing at a closed window.
-    Opening records the clerk who opened it, when given.
+    A person (`clerk`, signed in) who opens or pauses it becomes its current clerk: the
+    window is staffed, and a driver through the API (the demo's simulator) leaves it
+    alone; closing leaves it with nobody.
     """
     if status not in Window.Status.values:
         raise QueueError(
@@ -54,7 +56,7 @@ def window_set_status(
         if window.status != status:
             window.status = status
             window.status_changed_at = at or timezone.now()
-        if status == Window.Status.OPEN and clerk is not None and clerk.is_authenticated:
+        if status != Window.Status.CLOSED and clerk is not None and clerk.is_authenticated:
             window.clerk_id = clerk.pk
             fields.append("clerk")
         if status == Window.Status.CLOSED:
@@ -71,8 +73,10 @@ def window_open(
     return window_set_status(window=window, status=Window.Status.OPEN, clerk=clerk, at=at)
 
 
-def window_pause(*, window: Window, at: dt.datetime | None = None) -> Window:
-    return window_set_status(window=window, status=Window.Status.PAUSED, at=at)
+def window_pause(
+    *, window: Window, clerk: User | None = None, at: dt.datetime | None = None
+) -> Window:
+    return window_set_status(window=window, status=Window.Status.PAUSED, clerk=clerk, at=at)
 
 
 def window_close(*, window: Window, at: dt.datetime | None = None) -> Window:

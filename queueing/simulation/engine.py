@@ -85,6 +85,10 @@ class Desk:
     idle: bool = False
     closing: bool = False  # closes once the visitor at the window is done
     day_end: bool = False  # closes once free and nobody waits for its services
+    # Bumped whenever the window is taken over anew (live: after a person acted there):
+    # what was planned for it before is void.
+    epoch: int = 0
+    staffed: bool = False  # live: a person has the window; the simulation leaves it alone
 
 
 class Driver(Protocol):
@@ -111,6 +115,8 @@ class _Event:
     seq: int
     action: Callable[..., None] = field(compare=False)
     args: tuple[Any, ...] = field(compare=False, default=())
+    desk: Desk | None = field(compare=False, default=None)
+    epoch: int = field(compare=False, default=0)
 
 
 @dataclass(frozen=True)
@@ -157,30 +163,52 @@ class HallSim:
     # -- the clock -----------------------------------------------------------------
 
     def at(self, at: dt.datetime, action: Callable[..., None], *args: Any) -> None:
-        heapq.heappush(self._queue, _Event(at, next(self._seq), action, args))
+        desk = next((a for a in args if isinstance(a, Desk)), None)
+        epoch = desk.epoch if desk is not None else 0
+        heapq.heappush(self._queue, _Event(at, next(self._seq), action, args, desk, epoch))
 
     def next_at(self) -> dt.datetime | None:
         return self._queue[0].at if self._queue else None
 
     def run_until(
-        self, until: dt.datetime, on_error: Callable[[Exception, Desk | None], None] | None = None
+        self,
+        until: dt.datetime,
+        on_error: Callable[[Exception, Desk | None], None] | None = None,
+        *,
+        limit: int | None = None,
     ) -> int:
-        """Carry out every event due by `until`; returns how many. With `on_error`, an
-        event the system refuses is handed to it (with the window concerned) and the
-        run goes on: live, people at the hall act too."""
+        """Carry out every event due by `until` (at most `limit` of them: the rest stay
+        due); returns how many. An event planned for a window before it was taken over
+        anew (`leave`, `adopt`) is dropped. With `on_error`, an event the system refuses
+        is handed to it (with the window concerned) and the run goes on: live, people at
+        the hall act too. A refused window's plan is void: the simulation replays
+        nothing for it until it is taken over again."""
         done = 0
-        while self._queue and self._queue[0].at <= until:
+        while self._queue and self._queue[0].at <= until and (limit is None or done < limit):
             event = heapq.heappop(self._queue)
+            desk = event.desk
+            if desk is not None and (desk.epoch != event.epoch or desk.staffed):
+                continue
             self.now = event.at
             try:
                 event.action(event.at, *event.args)
             except Exception as exc:
                 if on_error is None:
                     raise
-                desk = next((a for a in event.args if isinstance(a, Desk)), None)
+                if desk is not None:
+                    desk.epoch += 1  # nothing more of the old plan for this window
                 on_error(exc, desk)
             done += 1
         return done
+
+    def leave(self, label: str) -> None:
+        """A person has the window now (live): forget its visitor and its plan, and act
+        there no more until `adopt` hands it back."""
+        desk = self.desk(label)
+        if desk.ticket is not None and desk.ticket.status != DONE:
+            self._set(desk.ticket, DONE)
+        desk.ticket, desk.idle, desk.closing, desk.staffed = None, False, False, True
+        desk.epoch += 1
 
     def adopt(
         self, at: dt.datetime, label: str, status: str, ref: TicketRef | None, serving: bool
@@ -191,6 +219,8 @@ class HallSim:
         if desk.ticket is not None and desk.ticket.status != DONE:
             self._set(desk.ticket, DONE)
         desk.status, desk.ticket, desk.idle, desk.closing = status, None, False, False
+        desk.staffed = False
+        desk.epoch += 1  # what was planned for the window before is void
         if ref is not None:
             ticket = self._stranger(ref, at)
             self._set(ticket, SERVING if serving else CALLED)

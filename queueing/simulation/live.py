@@ -16,6 +16,16 @@ real vision worker can read it like an IP camera and count it itself.
 
 Time runs `speed` times faster than the clock: people act sooner, while the server
 stamps everything with its own clock.
+
+People share the halls with the simulation. A window a person has (its current clerk,
+set when someone signed in opens, pauses or acts at it: the hall state's `staffed`) is
+left to them: its visitor and its plan are dropped and nothing more is sent for it.
+When the server refuses an action (409: someone got there first), the window's plan is
+void and, at most every RESYNC_MIN_S, the hall is read again and each window that
+differs from what the simulation believes is taken over as it is: nothing is replayed.
+A failure of the server (5xx, no answer) holds the hall back, with a backoff doubling
+up to BACKOFF_MAX_S. Each hall runs in a thread of its own with its camera, so one
+hall's trouble never stops the others nor the cameras' posts.
 """
 
 from __future__ import annotations
@@ -38,17 +48,32 @@ from django.db import transaction
 from django.utils import timezone
 
 from queueing.demo.city import HALLS
-from queueing.models import ApiToken, Hall, Service
+from queueing.models import ApiToken, Hall, Service, Window
 from queueing.simulation import camera
-from queueing.simulation.engine import CLOSED, OPEN, PAUSED, Desk, HallSim, TicketRef, Visit
+from queueing.simulation.engine import (
+    CLOSED,
+    OPEN,
+    PAUSED,
+    SERVING,
+    Desk,
+    HallSim,
+    TicketRef,
+    Visit,
+)
 from queueing.simulation.profile import default_profile
 from queueing.simulation.setup import desk_specs, service_shares
-from queueing.tokens import api_token_create, api_token_revoke
+from queueing.tokens import SIMULATOR_TOKEN_NAME, api_token_create, api_token_revoke
 from vision.models import Camera, Zone
 
-TOKEN_NAME = "hall simulator"
+TOKEN_NAME = SIMULATOR_TOKEN_NAME
 SAMPLE_EVERY_S = 5.0
 POST_EVERY_SAMPLES = 3  # the running minute is sent every 15 s
+SYNC_EVERY_S = 30.0  # each hall is read again this often (real seconds), conflict or not
+RESYNC_MIN_S = 2.0  # ... and after a conflict, at most this often
+BACKOFF_MIN_S, BACKOFF_MAX_S = 1.0, 60.0  # holding a hall back after the server failed
+EVENTS_PER_TICK = 25  # at most this many actions of one hall per tick (0.2 s)
+TICK_S = 0.2
+HTTP_TIMEOUT_S = 10.0
 
 
 class ApiError(Exception):
@@ -72,7 +97,7 @@ class Api:
             headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             raise ApiError(exc.code, exc.read().decode(errors="replace")) from None
@@ -156,6 +181,9 @@ def prepare(halls: list[str], camera_port: int | None) -> Keys:
             api_token_revoke(token=old)
         rows = list(Hall.objects.filter(code__in=halls))
         _token, api_key = api_token_create(name=TOKEN_NAME, halls=rows)
+        # The simulated clerks take the windows: a clerk the loaded history recorded is
+        # nobody at a console now. Whoever signs in and acts at a window takes it back.
+        Window.objects.filter(hall__in=rows).exclude(clerk=None).update(clerk=None)
         cameras: list[Camera] = []
         zones: dict[str, dict[str, int]] = {}
         for hall in rows:
@@ -198,34 +226,81 @@ class LiveHall:
     frame: bytes = b""  # the latest rendered JPEG, for the MJPEG server
     clock: dt.datetime | None = None  # the simulated time
     done: int = 0
+    dirty: set[str] = field(default_factory=set)  # windows refused since the last sync
+    conflicts: int = 0
+    failures: int = 0  # the server's failures in a row
+    hold_until: float = 0.0  # monotonic: no action of this hall before
+    synced_at: float = 0.0  # monotonic
 
 
-def _sync(live: LiveHall, api: Api, at: dt.datetime) -> None:
-    """Read every window of the hall from the server and take it over as it is."""
+class Trouble(Exception):
+    """The server failed (no answer, 5xx): hold the hall back for a while."""
+
+
+def transient(exc: BaseException) -> bool:
+    """A failure worth waiting out, as opposed to a refusal (4xx) of one action."""
+    if isinstance(exc, ApiError):
+        return exc.status >= 500 or exc.status == 429
+    return isinstance(exc, OSError)  # URLError, timeouts, refused or reset connections
+
+
+def _agrees(desk: Desk, window: dict[str, Any]) -> bool:
+    held = window["ticket"]
+    mine = desk.ticket
+    if desk.status != window["status"] or (mine is None) != (held is None):
+        return False
+    if mine is None or held is None:
+        return True
+    return mine.ref.id == held["id"] and (mine.status == SERVING) == (held["status"] == "serving")
+
+
+def _sync(
+    live: LiveHall, api: Api, at: dt.datetime, log: Callable[[str], Any] | None = None
+) -> int:
+    """Read every window of the hall from the server. A window a person has is left to
+    them; one refused since the last sync, or that differs from what the simulation
+    believes, is taken over as it is. Returns how many windows were taken over or left."""
     state = api.call("GET", f"/halls/{live.code}/state")
+    changed = 0
     for w in state["windows"]:
-        if w["label"] not in live.labels:
+        label = w["label"]
+        if label not in live.labels:
             continue
-        live.driver.windows[w["label"]] = w["id"]
+        live.driver.windows[label] = w["id"]
+        desk = live.sim.desk(label)
+        if w.get("staffed"):
+            if not desk.staffed:
+                live.sim.leave(label)
+                changed += 1
+                if log is not None:
+                    log(f"  {live.code}: window {label} is staffed; left to its clerk")
+            desk.status = w["status"]
+            continue
+        if label not in live.dirty and not desk.staffed and _agrees(desk, w):
+            continue
         held = w["ticket"]
         ref = _ref({**held, "is_priority": False}) if held else None
         serving = bool(held and held["status"] == "serving")
-        live.sim.adopt(at, w["label"], w["status"], ref, serving)
+        live.sim.adopt(at, label, w["status"], ref, serving)
+        changed += 1
+    live.dirty.clear()
+    live.synced_at = time.monotonic()
+    return changed
 
 
 def _plan(live: LiveHall, at: dt.datetime, rng: random.Random) -> None:
     """The next five minutes: arrivals at the profile's rate for this hour (the demo may
     run at night: then at the day's mean rate), and now and then a clerk's break."""
     sim = live.sim
-    staffed = sum(1 for d in sim.desks if d.spec.plan != "closed")
-    today = sim.profile.expected_per_hour(staffed, at.date())
+    working = sum(1 for d in sim.desks if d.spec.plan != "closed")
+    today = sim.profile.expected_per_hour(working, at.date())
     if not any(today.values()):  # the halls' day off: show a weekday
-        today = sim.profile.expected_per_hour(staffed, at.date() - dt.timedelta(days=2))
+        today = sim.profile.expected_per_hour(working, at.date() - dt.timedelta(days=2))
     mean = sum(today.values()) / len(today)
     rate = today.get(at.hour, mean)
     end = at + dt.timedelta(minutes=5)
-    sim.plan_arrivals(at, end, windows=staffed, rates={at.hour: rate, end.hour: rate})
-    open_desks = [d for d in sim.desks if d.status == OPEN]
+    sim.plan_arrivals(at, end, windows=working, rates={at.hour: rate, end.hour: rate})
+    open_desks = [d for d in sim.desks if d.status == OPEN and not d.staffed]
     if open_desks and rng.random() < 0.25:
         desk = rng.choice(open_desks)
         pause_at = at + dt.timedelta(minutes=rng.uniform(0, 5))
@@ -281,6 +356,8 @@ def run_live(
         sim.ask_always = True  # the waiting tickets of the day so far are the server's
         live = LiveHall(code, sim, driver, list(spec.services), [w.label for w in spec.windows], tz)
         now = began.astimezone(tz)
+        live.clock = now
+        live.dirty = set(live.labels)  # take every window over as the server has it
         _sync(live, api, now)
         _plan(live, now, random.Random(f"{seed}/{code}/plan"))
         _plan_first_minute(live, now, speed)
@@ -288,32 +365,132 @@ def run_live(
     if camera_port:
         serve_cameras({h.code: (lambda h=h: h.frame) for h in lives}, camera_port)  # type: ignore[misc]
     log(f"Simulating {', '.join(halls)} live at {speed:g}x through {url}/api/v1/ (Ctrl-C stops).")
+    stop = threading.Event()
+
+    def clock() -> dt.datetime:
+        return began + dt.timedelta(seconds=(time.monotonic() - began_real) * speed)
+
+    threads = [
+        threading.Thread(
+            target=run_hall,
+            name=f"sim-{live.code}",
+            kwargs={
+                "live": live,
+                "api": api,
+                "clock": clock,
+                "stop": stop,
+                "log": log,
+                "camera": lambda live=live: _sample(
+                    live, keys, vision_api, log, render=camera_port is not None
+                ),
+            },
+            daemon=True,
+        )
+        for live in lives
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        next_report = time.monotonic() + 60
+        while duration is None or time.monotonic() - began_real < duration:
+            stop.wait(min(1.0, max(0.0, next_report - time.monotonic())))
+            if time.monotonic() >= next_report:
+                next_report += 60
+                log("  " + ", ".join(_report(live) for live in lives))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=2 * TICK_S + 1)
+
+
+def _report(live: LiveHall) -> str:
+    line = f"{live.code}: {live.done} actions"
+    if live.conflicts:
+        line += f", {live.conflicts} refused"
+    staffed = [d.spec.label for d in live.sim.desks if d.staffed]
+    if staffed:
+        line += f", staffed {'/'.join(staffed)}"
+    if live.hold_until > time.monotonic():
+        line += ", held back"
+    return line
+
+
+def run_hall(
+    *,
+    live: LiveHall,
+    api: Api,
+    clock: Callable[[], dt.datetime],
+    stop: threading.Event,
+    log: Callable[[str], Any],
+    camera: Callable[[], None] | None = None,
+) -> None:
+    """One hall's loop until `stop`: its camera every SAMPLE_EVERY_S whatever the
+    hall's state, a sync when one is due (after a conflict, at most every RESYNC_MIN_S;
+    else every SYNC_EVERY_S), and the actions due, unless the hall is held back."""
     next_sample = 0.0
-    next_report = time.monotonic() + 60
-    while duration is None or time.monotonic() - began_real < duration:
-        elapsed = (time.monotonic() - began_real) * speed
-        for live in lives:
-            now = (began + dt.timedelta(seconds=elapsed)).astimezone(live.tz)
-            live.clock = now
+    while not stop.is_set():
+        now_m = time.monotonic()
+        if camera is not None and now_m >= next_sample:
+            next_sample = now_m + SAMPLE_EVERY_S
+            try:
+                camera()
+            except Exception as exc:  # a camera's trouble is not the hall's
+                log(f"  {live.code}: camera sample failed ({exc})")
+        try:
+            step(live, api, clock().astimezone(live.tz), log)
+        except Exception as exc:
+            log(f"  {live.code}: {exc}")
+            hold(live, log)
+        stop.wait(TICK_S)
 
-            def resync(exc: Exception, desk: Desk | None, live: LiveHall = live) -> None:
-                # someone at the hall (a manager on the board, a clerk) got there first
-                if desk is None:
-                    return
-                try:
-                    _sync(live, api, live.sim.now or timezone.now())
-                except (ApiError, urllib.error.URLError) as again:
-                    log(f"  {live.code}: cannot read the hall ({again})")
 
-            live.done += live.sim.run_until(now, on_error=resync)
-        if time.monotonic() >= next_sample:
-            next_sample = time.monotonic() + SAMPLE_EVERY_S
-            for live in lives:
-                _sample(live, keys, vision_api, log, render=camera_port is not None)
-        if time.monotonic() >= next_report:
-            next_report += 60
-            log("  " + ", ".join(f"{live.code}: {live.done} actions" for live in lives))
-        time.sleep(0.2)
+def step(live: LiveHall, api: Api, now: dt.datetime, log: Callable[[str], Any]) -> int:
+    """One tick of a hall at simulated time `now`: a sync when due, then up to
+    EVENTS_PER_TICK actions. Returns how many actions were carried out."""
+    now_m = time.monotonic()
+    if now_m < live.hold_until:
+        return 0
+    live.clock = now
+    due = now_m - live.synced_at >= (RESYNC_MIN_S if live.dirty else SYNC_EVERY_S)
+    if due:
+        try:
+            _sync(live, api, now, log)
+        except Exception as exc:
+            if not transient(exc):
+                raise
+            hold(live, log, exc)
+            return 0
+
+    # until the sync, the refused windows' plans are void: the other windows go on
+    def refused(exc: Exception, desk: Desk | None) -> None:
+        if transient(exc):
+            if desk is not None:
+                live.dirty.add(desk.spec.label)
+            raise Trouble(str(exc)) from exc
+        # someone at the hall (a clerk, a manager on the board) got there first
+        live.conflicts += 1
+        if desk is not None:
+            live.dirty.add(desk.spec.label)
+
+    try:
+        done = live.sim.run_until(now, on_error=refused, limit=EVENTS_PER_TICK)
+    except Trouble as exc:
+        hold(live, log, exc)
+        return 0
+    live.done += done
+    live.failures = 0
+    return done
+
+
+def hold(live: LiveHall, log: Callable[[str], Any], exc: BaseException | None = None) -> None:
+    """The server failed: no action of this hall for a while (doubling, bounded), then
+    a sync of all its windows before anything else."""
+    live.failures += 1
+    delay = min(BACKOFF_MAX_S, BACKOFF_MIN_S * 2 ** (live.failures - 1))
+    live.hold_until = time.monotonic() + delay
+    live.dirty.update(live.labels)
+    live.synced_at = 0.0
+    log(f"  {live.code}: the server failed ({exc}); trying again in {delay:g} s")
 
 
 def _wait_for(api: Api, hall: str, log: Callable[[str], Any]) -> None:
@@ -379,7 +556,7 @@ def _post_minute(live: LiveHall, keys: Keys, api: Api, log: Callable[[str], Any]
     }
     try:
         api.call("POST", "/vision/counts", body)
-    except (ApiError, urllib.error.URLError) as exc:
+    except (ApiError, OSError) as exc:
         log(f"  {live.code}: camera counts not sent ({exc})")
 
 

@@ -69,6 +69,12 @@ def _context(window: Window) -> dict[str, Any]:
             if current is None or s.pk != current.service_id
         ],
         "live_socket": hall_queue_path(window.hall.code),
+        # who works the window: a person signed in, or the demo's simulator
+        "staffing": "staffed"
+        if window.clerk_id is not None
+        else "simulated"
+        if window.status != Window.Status.CLOSED and selectors.hall_simulated(window.hall)
+        else "",
         "outcomes": CompleteForm.base_fields["outcome"].choices,  # type: ignore[attr-defined]
     }
 
@@ -152,7 +158,7 @@ def console_open(request: StaffRequest, window_id: int) -> HttpResponse:
 @login_required
 def console_pause(request: StaffRequest, window_id: int) -> HttpResponse:
     window = _window(request, window_id)
-    return _run(request, window, lambda: window_pause(window=window))
+    return _run(request, window, lambda: window_pause(window=window, clerk=request.user))
 
 
 @require_POST
