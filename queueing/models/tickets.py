@@ -236,9 +236,9 @@ class TicketEvent(models.Model):
     data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     # Set when an external queue system sent the event, so a retried batch changes nothing.
     # NULL, not "", for "none": the partial unique constraint below must skip them.
-    external_id = models.CharField(
+    external_id = models.CharField(  # noqa: DJ001
         max_length=100, null=True, blank=True, verbose_name=_("external id")
-    )  # noqa: DJ001
+    )
 
     class Meta:
         ordering = ["at", "id"]

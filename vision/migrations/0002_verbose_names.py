@@ -5,36 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('queueing', '0006_verbose_names'),
-        ('vision', '0001_initial'),
+        ("queueing", "0006_verbose_names"),
+        ("vision", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='camera',
-            name='hall',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='cameras', to='queueing.hall', verbose_name='hall'),
+            model_name="camera",
+            name="hall",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="cameras",
+                to="queueing.hall",
+                verbose_name="hall",
+            ),
         ),
         migrations.AlterField(
-            model_name='linecrossing',
-            name='zone',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='crossings', to='vision.zone', verbose_name='zone'),
+            model_name="linecrossing",
+            name="zone",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="crossings",
+                to="vision.zone",
+                verbose_name="zone",
+            ),
         ),
         migrations.AlterField(
-            model_name='zone',
-            name='camera',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='zones', to='vision.camera', verbose_name='camera'),
+            model_name="zone",
+            name="camera",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="zones",
+                to="vision.camera",
+                verbose_name="camera",
+            ),
         ),
         migrations.AlterField(
-            model_name='zone',
-            name='service',
-            field=models.ForeignKey(blank=True, help_text='For a queue line: the service it queues for.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='zones', to='queueing.service', verbose_name='service'),
+            model_name="zone",
+            name="service",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="For a queue line: the service it queues for.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="zones",
+                to="queueing.service",
+                verbose_name="service",
+            ),
         ),
         migrations.AlterField(
-            model_name='zoneminute',
-            name='zone',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='minutes', to='vision.zone', verbose_name='zone'),
+            model_name="zoneminute",
+            name="zone",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="minutes",
+                to="vision.zone",
+                verbose_name="zone",
+            ),
         ),
     ]
