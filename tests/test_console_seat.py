@@ -66,3 +66,27 @@ def test_a_manager_operates_every_console_of_the_hall(city):
     alice = login(city.alice)
     assert url(city.w2, "pause") in alice.get(url(city.w2)).content.decode()
     assert post(alice, city.w2, "pause").status_code == 200
+
+
+def test_the_console_shows_one_value_when_the_interval_is_degenerate(city, monkeypatch):
+    from types import SimpleNamespace
+
+    from queueing.estimation import Estimate
+    from queueing.views import console
+
+    ticket = services.ticket_issue(hall=city.h1, service=city.pension)
+    fixed = {ticket.pk: Estimate(expected_s=120, low_s=120, high_s=130)}
+    monkeypatch.setattr(console, "estimate_hall", lambda *a, **k: SimpleNamespace(tickets=fixed))
+    body = login(city.bob).get(url(city.w1)).content.decode()
+    assert "预计等候：约 2 分钟" in body and "2–2" not in body
+
+
+def test_the_console_says_completing_a_called_ticket_skips_the_start(city):
+    services.ticket_issue(hall=city.h1, service=city.pension)
+    ticket = services.ticket_call_next(window=city.w1)
+    bob = login(city.bob)
+    assert "未点开始直接办结" in bob.get(url(city.w1)).content.decode()
+    done = post(bob, city.w1, "complete", {"ticket": ticket.pk, "outcome": "done"})
+    assert done.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.COMPLETED and ticket.started_at == ticket.called_at
