@@ -69,3 +69,61 @@ def access_ticket_for_user(user: Any, ticket_id: int, roles: Iterable[str]) -> T
         raise Http404(_("No such ticket.")) from None
     _check(user, ticket.hall, roles)
     return ticket
+
+
+# The window a clerk works at, remembered in their session: chosen on the console ("I
+# work at this window") or taken by acting on an unstaffed window. A clerk operates only
+# that window; other windows' consoles are read-only to them. Managers (and superusers)
+# operate every console of their hall.
+SEAT_KEY = "console_window"
+
+
+def clerk_seat(user: Any, session: Any, hall: Hall) -> Window | None:
+    """The window of `hall` the clerk sits at: the one their session names, else the one
+    window whose current clerk they are (the demo's clerks, a window they opened)."""
+    seat_id = session.get(SEAT_KEY)
+    if seat_id is not None:
+        seat = Window.objects.filter(pk=seat_id, hall=hall).first()
+        if seat is not None:
+            return seat
+    mine = list(Window.objects.filter(hall=hall, clerk_id=user.pk)[:2])
+    return mine[0] if len(mine) == 1 else None
+
+
+def operates_every_console(user: Any, hall: Hall) -> bool:
+    return bool(user.is_superuser or Role.MANAGER in roles_for(user, hall))
+
+
+def console_refusal(user: Any, session: Any, window: Window) -> str | None:
+    """Why `user` may not operate `window` (a message for them), or None when they may."""
+    if operates_every_console(user, window.hall):
+        return None
+    if window.clerk_id is not None and window.clerk_id != user.pk:
+        return _(
+            "Window %(window)s is staffed by another clerk; its console is read-only to you."
+        ) % {"window": window.label}
+    seat = clerk_seat(user, session, window.hall)
+    if seat is not None and seat.pk != window.pk:
+        return _(
+            "You work at window %(seat)s; the console of window %(window)s is read-only to "
+            "you. Choose “Work at this window” to move here."
+        ) % {"seat": seat.label, "window": window.label}
+    return None
+
+
+def access_window_to_operate(request: Any, window_id: int) -> Window:
+    """The window, when the user may act on its console (404 / 403 as
+    access_window_for_user; 403 with the reason when it is another clerk's window, or
+    not the one this clerk sits at). Acting on it seats the clerk there."""
+    window = access_window_for_user(request.user, window_id, (Role.CLERK, Role.MANAGER))
+    refusal = console_refusal(request.user, request.session, window)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
+    if not operates_every_console(request.user, window.hall):
+        request.session[SEAT_KEY] = window.pk
+    return window
+
+
+def may_sit_at(user: Any, window: Window) -> bool:
+    """A clerk may choose a window nobody else staffs."""
+    return window.clerk_id is None or window.clerk_id == user.pk

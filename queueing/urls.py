@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("halls/<slug:code>/kiosk/tickets/", kiosk.kiosk_issue, name="kiosk-issue"),
     path("halls/<slug:code>/display/", display.display, name="display"),
     path(_console, console.console, name="console"),
+    path(f"{_console}sit/", console.console_sit, name="console-sit"),
     path(f"{_console}open/", console.console_open, name="console-open"),
     path(f"{_console}pause/", console.console_pause, name="console-pause"),
     path(f"{_console}close/", console.console_close, name="console-close"),

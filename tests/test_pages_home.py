@@ -49,19 +49,28 @@ def test_it_sends_a_kiosk_device_to_its_kiosk(city):
     assert response.status_code == 302 and response["Location"] == "/halls/h1/kiosk/"
 
 
-@pytest.mark.parametrize("who", ["bob", "alice", "carol"])
-def test_it_sends_staff_of_one_hall_to_its_page(city, who):
+@pytest.mark.parametrize(
+    ("who", "lands_on"),
+    [("alice", "/halls/h1/board/"), ("carol", "/halls/h1/tablet/"), ("dave", "/overview/")],
+)
+def test_each_persona_lands_on_their_screen(city, who, lands_on):
     response = login(getattr(city, who)).get("/")
+    assert response.status_code == 302 and response["Location"] == lands_on
+
+
+def test_a_clerk_without_a_window_chooses_one_on_the_hall_page(city):
+    response = login(city.bob).get("/")
     assert response.status_code == 302 and response["Location"] == "/halls/h1/"
 
 
-def test_it_lists_a_director_s_halls(city):
-    response = login(city.dave).get("/")
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "第一服务大厅" in body and "第二服务大厅" in body
-    assert 'href="/halls/h1/"' in body and 'href="/halls/h2/"' in body
-    assert "局领导" in body
+def test_a_clerk_with_one_window_lands_on_its_console(city):
+    services.window_open(window=city.w2, clerk=city.bob)
+    response = login(city.bob).get("/")
+    assert response.status_code == 302 and response["Location"] == f"/windows/{city.w2.pk}/console/"
+
+
+def test_it_lists_a_director_s_halls_on_the_overview(city):
+    assert login(city.dave).get("/")["Location"] == "/overview/"
 
 
 def test_it_lists_every_hall_for_a_superuser(city):

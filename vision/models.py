@@ -62,7 +62,9 @@ def validate_line(value: Any) -> None:
 
 
 class Camera(models.Model):
-    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="cameras")
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="cameras", verbose_name=_("hall")
+    )
     name = models.CharField(_("name"), max_length=80)
     source = models.CharField(
         _("source"),
@@ -114,7 +116,9 @@ class Zone(models.Model):
         QUEUE_LINE = "queue_line", _("queue line")
         WINDOW_AREA = "window_area", _("window area")
 
-    camera = models.ForeignKey(Camera, on_delete=models.CASCADE, related_name="zones")
+    camera = models.ForeignKey(
+        Camera, on_delete=models.CASCADE, related_name="zones", verbose_name=_("camera")
+    )
     name = models.CharField(_("name"), max_length=80)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     polygon = models.JSONField(
@@ -142,6 +146,7 @@ class Zone(models.Model):
         blank=True,
         related_name="zones",
         help_text=_("For a queue line: the service it queues for."),
+        verbose_name=_("service"),
     )
 
     class Meta:
@@ -167,7 +172,9 @@ class Zone(models.Model):
 class ZoneMinute(models.Model):
     """People in a zone during one minute: time-weighted mean, peak, samples taken."""
 
-    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="minutes")
+    zone = models.ForeignKey(
+        Zone, on_delete=models.CASCADE, related_name="minutes", verbose_name=_("zone")
+    )
     minute = models.DateTimeField(_("minute"))
     mean = models.FloatField(_("mean people"), validators=[MinValueValidator(0)])
     peak = models.PositiveIntegerField(_("peak people"))
@@ -190,7 +197,9 @@ class ZoneMinute(models.Model):
 class LineCrossing(models.Model):
     """People crossing a zone's counting line during one minute, each way."""
 
-    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="crossings")
+    zone = models.ForeignKey(
+        Zone, on_delete=models.CASCADE, related_name="crossings", verbose_name=_("zone")
+    )
     minute = models.DateTimeField(_("minute"))
     in_count = models.PositiveIntegerField(_("in"))
     out_count = models.PositiveIntegerField(_("out"))

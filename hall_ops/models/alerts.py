@@ -22,7 +22,9 @@ from queueing.models import Hall, Service, Ticket, Window
 class AlertRules(models.Model):
     """Per-hall thresholds of the alert rules, editable in the admin."""
 
-    hall = models.OneToOneField(Hall, on_delete=models.CASCADE, related_name="alert_rules")
+    hall = models.OneToOneField(
+        Hall, on_delete=models.CASCADE, related_name="alert_rules", verbose_name=_("hall")
+    )
     long_wait_enabled = models.BooleanField(_("long-wait alerts"), default=True)
     repeat_visit_enabled = models.BooleanField(_("repeat-visit alerts"), default=True)
     repeat_visit_days = models.PositiveSmallIntegerField(
@@ -48,8 +50,14 @@ class AlertRules(models.Model):
 class AlertSequence(models.Model):
     """The last sequence number used for the hall's alert changes; locked to take one."""
 
-    hall = models.OneToOneField(Hall, on_delete=models.CASCADE, related_name="+")
-    last = models.PositiveBigIntegerField(default=0)
+    hall = models.OneToOneField(
+        Hall, on_delete=models.CASCADE, related_name="+", verbose_name=_("hall")
+    )
+    last = models.PositiveBigIntegerField(default=0, verbose_name=_("last number"))
+
+    class Meta:
+        verbose_name = _("alert sequence")
+        verbose_name_plural = _("alert sequences")
 
     def __str__(self) -> str:
         return f"{self.hall_id}: {self.last}"
@@ -80,23 +88,40 @@ class Alert(models.Model):
 
     ACTIVE_STATES = (State.OPEN, State.ACKNOWLEDGED)
 
-    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="alerts")
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("hall")
+    )
     seq = models.PositiveBigIntegerField(_("sequence"), help_text=_("of its latest change"))
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    key = models.CharField(max_length=120)
+    key = models.CharField(max_length=120, verbose_name=_("key"))
     severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices)
     state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.OPEN)
     ticket = models.ForeignKey(
-        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+        Ticket,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("ticket"),
     )
     window = models.ForeignKey(
-        Window, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+        Window,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("window"),
     )
     service = models.ForeignKey(
-        Service, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Service,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service"),
     )
     # What staff need to act without another lookup: waited, visitor flags, earlier visits.
-    context = models.JSONField(default=dict, blank=True)
+    context = models.JSONField(default=dict, blank=True, verbose_name=_("context"))
     raised_at = models.DateTimeField(_("raised at"))
     acknowledged_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
     acknowledged_by = models.ForeignKey(
@@ -115,6 +140,7 @@ class Alert(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("closed by"),
     )
     note = models.CharField(_("note"), max_length=300, blank=True)
 
@@ -157,19 +183,24 @@ class AlertTransition(models.Model):
         RESOLVED = "resolved", _("resolved")
         EXPIRED = "expired", _("expired")
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="transitions")
-    seq = models.PositiveBigIntegerField()
-    action = models.CharField(max_length=12, choices=Action.choices)
-    at = models.DateTimeField()
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, related_name="transitions", verbose_name=_("alert")
+    )
+    seq = models.PositiveBigIntegerField(verbose_name=_("sequence"))
+    action = models.CharField(max_length=12, choices=Action.choices, verbose_name=_("action"))
+    at = models.DateTimeField(verbose_name=_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("actor"),
     )
-    severity = models.PositiveSmallIntegerField(choices=Alert.Severity.choices)
-    note = models.CharField(max_length=300, blank=True)
+    severity = models.PositiveSmallIntegerField(
+        choices=Alert.Severity.choices, verbose_name=_("severity")
+    )
+    note = models.CharField(max_length=300, blank=True, verbose_name=_("note"))
 
     class Meta:
         ordering = ["seq"]

@@ -16,7 +16,9 @@ class IngestedEvent(models.Model):
     none, so its id is kept here, and a retried batch applies it only once.
     """
 
-    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="+")
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="+", verbose_name=_("hall")
+    )
     external_id = models.CharField(_("external id"), max_length=100)
     kind = models.CharField(_("event"), max_length=16)
     at = models.DateTimeField(_("at"))

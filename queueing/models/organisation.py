@@ -82,7 +82,11 @@ class Hall(models.Model):
         help_text=_("A priority ticket is called as if issued this many minutes earlier."),
     )
     services: models.ManyToManyField[Service, HallService] = models.ManyToManyField(
-        "Service", through="HallService", related_name="halls", blank=True
+        "Service",
+        through="HallService",
+        related_name="halls",
+        blank=True,
+        verbose_name=_("services"),
     )
 
     if TYPE_CHECKING:
@@ -158,8 +162,12 @@ class Service(models.Model):
 class HallService(models.Model):
     """A service offered at a hall; disabling it stops new tickets, keeps history."""
 
-    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="hall_services")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="hall_services")
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="hall_services", verbose_name=_("hall")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="hall_services", verbose_name=_("service")
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
 
     class Meta:
@@ -179,9 +187,13 @@ class Window(models.Model):
         PAUSED = "paused", _("paused")
         CLOSED = "closed", _("closed")
 
-    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="windows")
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="windows", verbose_name=_("hall")
+    )
     label = models.CharField(_("label"), max_length=16)
-    skills = models.ManyToManyField(Service, related_name="windows", blank=True)
+    skills = models.ManyToManyField(
+        Service, related_name="windows", blank=True, verbose_name=_("skills")
+    )
     is_priority = models.BooleanField(_("priority window"), default=False)
     status = models.CharField(
         _("status"), max_length=8, choices=Status.choices, default=Status.CLOSED
@@ -224,9 +236,14 @@ class StaffRole(models.Model):
         KIOSK = "kiosk", _("kiosk / display device")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="hall_roles"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="hall_roles",
+        verbose_name=_("user"),
     )
-    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="staff_roles")
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="staff_roles", verbose_name=_("hall")
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
 
     class Meta:
@@ -245,8 +262,10 @@ class ApiToken(models.Model):
 
     name = models.CharField(_("name"), max_length=80)
     key_prefix = models.CharField(_("key prefix"), max_length=12, editable=False)
-    key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    halls = models.ManyToManyField(Hall, related_name="api_tokens")
+    key_hash = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("key hash")
+    )
+    halls = models.ManyToManyField(Hall, related_name="api_tokens", verbose_name=_("halls"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)

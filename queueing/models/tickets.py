@@ -17,7 +17,9 @@ class Visitor(models.Model):
     """A pseudonymous person: never the raw ID number, only its keyed hash, a mask of its
     last two characters and the birth year (see queueing.national_id for why no more)."""
 
-    id_hmac = models.CharField(max_length=64, unique=True, editable=False)
+    id_hmac = models.CharField(
+        max_length=64, unique=True, editable=False, verbose_name=_("ID hash")
+    )
     masked_id = models.CharField(_("masked ID number"), max_length=18, editable=False)
     birth_year = models.PositiveSmallIntegerField(_("birth year"), editable=False)
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
@@ -33,10 +35,12 @@ class Visitor(models.Model):
 class TicketCounter(models.Model):
     """The last number handed out per hall, prefix and business day; locked to issue."""
 
-    hall = models.ForeignKey(Hall, on_delete=models.CASCADE, related_name="+")
-    prefix = models.CharField(max_length=2)
-    business_date = models.DateField()
-    last_number = models.PositiveIntegerField(default=0)
+    hall = models.ForeignKey(
+        Hall, on_delete=models.CASCADE, related_name="+", verbose_name=_("hall")
+    )
+    prefix = models.CharField(max_length=2, verbose_name=_("prefix"))
+    business_date = models.DateField(verbose_name=_("business day"))
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
 
     class Meta:
         constraints = [
@@ -44,6 +48,8 @@ class TicketCounter(models.Model):
                 fields=["hall", "prefix", "business_date"], name="ticket_counter_unique"
             ),
         ]
+        verbose_name = _("ticket counter")
+        verbose_name_plural = _("ticket counters")
 
     def __str__(self) -> str:
         return f"{self.prefix} {self.business_date}: {self.last_number}"
@@ -80,8 +86,12 @@ class Ticket(models.Model):
     CURRENT_STATUSES = (Status.CALLED, Status.SERVING)
     OPEN_STATUSES = (Status.WAITING, Status.CALLED, Status.SERVING)
 
-    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="tickets")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="tickets")
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("hall")
+    )
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("service")
+    )
     business_date = models.DateField(_("business day"))
     number = models.CharField(_("number"), max_length=8)
     status = models.CharField(
@@ -90,16 +100,26 @@ class Ticket(models.Model):
     issued_at = models.DateTimeField(_("issued at"))
     # When the calling policy reaches it: issued_at, minus the hall's head start for
     # priority visitors. Kept as a column so "call next" is one indexed, lockable query.
-    queue_key = models.DateTimeField(editable=False)
+    queue_key = models.DateTimeField(editable=False, verbose_name=_("queue order"))
     visitor = models.ForeignKey(
-        Visitor, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+        Visitor,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("visitor"),
     )
     age_at_issue = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
     is_elderly = models.BooleanField(_("elderly"), default=False)
     is_disabled = models.BooleanField(_("disabled"), default=False)
     has_appointment = models.BooleanField(_("appointment"), default=False)
     window = models.ForeignKey(
-        Window, on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+        Window,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("window"),
     )
     called_at = models.DateTimeField(_("called at"), null=True, blank=True)
     recall_count = models.PositiveSmallIntegerField(_("recalls"), default=0)
@@ -183,23 +203,43 @@ class TicketEvent(models.Model):
         TRANSFERRED = "transferred", _("transferred")
         CANCELLED = "cancelled", _("cancelled")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
-    hall = models.ForeignKey(Hall, on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.PROTECT, related_name="events", verbose_name=_("ticket")
+    )
+    hall = models.ForeignKey(
+        Hall, on_delete=models.PROTECT, related_name="+", verbose_name=_("hall")
+    )
     kind = models.CharField(_("event"), max_length=12, choices=Kind.choices)
     at = models.DateTimeField(_("at"), db_index=True)
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(
+        Service, on_delete=models.PROTECT, related_name="+", verbose_name=_("service")
+    )
     window = models.ForeignKey(
-        Window, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Window,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("window"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
-    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome = models.CharField(
+        max_length=20, choices=Outcome.choices, blank=True, verbose_name=_("outcome")
+    )
     # kind-specific details: {"from_service": "A"}, {"reason": "..."}, {"missing_documents": ...}
-    data = models.JSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
     # Set when an external queue system sent the event, so a retried batch changes nothing.
     # NULL, not "", for "none": the partial unique constraint below must skip them.
-    external_id = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    external_id = models.CharField(  # noqa: DJ001
+        max_length=100, null=True, blank=True, verbose_name=_("external id")
+    )
 
     class Meta:
         ordering = ["at", "id"]

@@ -10,12 +10,21 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from queueing import selectors
-from queueing.access import CONSOLE_ROLES, access_window_for_user
+from queueing.access import (
+    CONSOLE_ROLES,
+    SEAT_KEY,
+    access_window_for_user,
+    access_window_to_operate,
+    console_refusal,
+    may_sit_at,
+    operates_every_console,
+)
 from queueing.estimation import estimate_hall
 from queueing.forms import AutoCallForm, CallForm, CompleteForm, TicketForm, TransferForm
 from queueing.models import Ticket, Window
@@ -43,9 +52,10 @@ PARTIALS = ("console",)
 CANCELLED_AT_WINDOW = "cancelled at the window"
 
 
-def _context(window: Window) -> dict[str, Any]:
+def _context(request: StaffRequest, window: Window) -> dict[str, Any]:
     """What the console shows, with each waiting ticket's live estimate: a fixed number
-    of queries, however long the queue."""
+    of queries, however long the queue. Its buttons only for who may operate it."""
+    refusal = console_refusal(request.user, request.session, window)
     current = (
         Ticket.objects.current().filter(window=window).select_related("service", "visitor").first()
     )
@@ -76,6 +86,11 @@ def _context(window: Window) -> dict[str, Any]:
         if window.status != Window.Status.CLOSED and selectors.hall_simulated(window.hall)
         else "",
         "outcomes": CompleteForm.base_fields["outcome"].choices,  # type: ignore[attr-defined]
+        "can_operate": refusal is None,
+        "read_only_reason": refusal or "",
+        "can_sit": refusal is not None
+        and not operates_every_console(request.user, window.hall)
+        and may_sit_at(request.user, window),
     }
 
 
@@ -87,7 +102,7 @@ def _render(
     notice: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    context = _context(window)
+    context = _context(request, window)
     context.update(error=error, notice=notice)
     return render_page(
         request, TEMPLATE, context, partials=PARTIALS, partial="console", status=status
@@ -95,7 +110,8 @@ def _render(
 
 
 def _window(request: StaffRequest, window_id: int) -> Window:
-    return access_window_for_user(request.user, window_id, CONSOLE_ROLES)
+    """The window to act on: 403 with the reason when it is not this clerk's."""
+    return access_window_to_operate(request, window_id)
 
 
 def _run(request: StaffRequest, window: Window, act: Callable[[], object]) -> HttpResponse:
@@ -143,8 +159,27 @@ def _ticket_action(
 @require_GET
 @login_required
 def console(request: StaffRequest, window_id: int) -> HttpResponse:
-    window = _window(request, window_id)
-    return render_page(request, TEMPLATE, _context(window), partials=PARTIALS)
+    """Any clerk or manager of the hall may look; only who works there may act."""
+    window = access_window_for_user(request.user, window_id, CONSOLE_ROLES)
+    return render_page(request, TEMPLATE, _context(request, window), partials=PARTIALS)
+
+
+@require_POST
+@login_required
+def console_sit(request: StaffRequest, window_id: int) -> HttpResponse:
+    """A clerk chooses the window they work at (remembered in their session): refused
+    when another clerk staffs it."""
+    window = access_window_for_user(request.user, window_id, CONSOLE_ROLES)
+    if operates_every_console(request.user, window.hall):
+        return _render(request, window)  # a manager works at every window already
+    if not may_sit_at(request.user, window):
+        raise PermissionDenied(console_refusal(request.user, request.session, window))
+    request.session[SEAT_KEY] = window.pk
+    return _render(
+        request,
+        window,
+        notice=_("You work at window %(window)s now.") % {"window": window.label},
+    )
 
 
 @require_POST

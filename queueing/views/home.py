@@ -16,6 +16,7 @@ from queueing.access import (
     KIOSK_ROLES,
     VIEW_ROLES,
     access_hall_for_user,
+    clerk_seat,
     roles_for,
 )
 from queueing.models import Hall, StaffRole
@@ -27,9 +28,12 @@ Role = StaffRole.Role
 
 @require_GET
 def home(request: HtmxHttpRequest) -> HttpResponse:
-    """A kiosk device goes to its kiosk; staff of one hall to that hall's page (where a
-    clerk picks a window); a director, or anyone working at several halls, gets the list
-    of their halls; a user with no role an explanation."""
+    """Each persona lands on their screen (README, "Every demo login"): a director on
+    the overview, a hall manager on the board, floor staff on the alert tablet, a clerk
+    on the console of the window they sit at (the hall page, to choose one, until they
+    have one), a kiosk device on its kiosk. Anyone working at several halls (but a
+    director), or a superuser, gets the list of their halls; a user with no role an
+    explanation."""
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -38,17 +42,32 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
         StaffRole.objects.filter(user=user).select_related("hall").order_by("hall__code", "role")
     ):
         halls.setdefault(role.hall, []).append(role)
-    if len(halls) == 1 and not user.is_superuser:
-        hall, held = next(iter(halls.items()))
-        kinds = {role.role for role in held}
-        if kinds == {Role.KIOSK}:
-            return redirect("queueing:kiosk", code=hall.code)
-        if Role.DIRECTOR not in kinds:
-            return redirect("queueing:hall", code=hall.code)
+    if not user.is_superuser:
+        kinds = {role.role for held in halls.values() for role in held}
+        if Role.DIRECTOR in kinds:
+            return redirect("ops:overview")
+        if len(halls) == 1:
+            return _landing(request, next(iter(halls)), kinds)
     if user.is_superuser:
         for hall in Hall.objects.order_by("code"):
             halls.setdefault(hall, [])
     return render(request, "queueing/home.html", {"halls": list(halls.items())})
+
+
+def _landing(request: HtmxHttpRequest, hall: Hall, kinds: set[str]) -> HttpResponse:
+    """The screen of the person's main role at their one hall."""
+    if Role.MANAGER in kinds:
+        return redirect("ops:board", code=hall.code)
+    if Role.FLOOR in kinds:
+        return redirect("ops:tablet", code=hall.code)
+    if Role.CLERK in kinds:
+        seat = clerk_seat(request.user, request.session, hall)
+        if seat is not None:
+            return redirect("queueing:console", window_id=seat.pk)
+        return redirect("queueing:hall", code=hall.code)
+    if Role.KIOSK in kinds:
+        return redirect("queueing:kiosk", code=hall.code)
+    return redirect("queueing:hall", code=hall.code)
 
 
 @require_GET
