@@ -84,6 +84,7 @@ def test_the_console_shows_one_value_when_the_interval_is_degenerate(city, monke
 def test_the_console_says_completing_a_called_ticket_skips_the_start(city):
     services.ticket_issue(hall=city.h1, service=city.pension)
     ticket = services.ticket_call_next(window=city.w1)
+    assert ticket is not None
     bob = login(city.bob)
     assert "未点开始直接办结" in bob.get(url(city.w1)).content.decode()
     done = post(bob, city.w1, "complete", {"ticket": ticket.pk, "outcome": "done"})
