@@ -200,7 +200,11 @@ def _apply(hall: Hall, event: ExternalEvent, lookup: _Lookup) -> Ticket | None:
     if kind in WINDOW_EVENTS:
         window = lookup.window(event.window)
         window.refresh_from_db(fields=["status_changed_at"])
-        _not_before(at, window.status_changed_at, "at", _("window"))
+        # time order within the window's business day; a past day's events (import_history,
+        # replays) are history and may come after today's changes
+        changed = window.status_changed_at
+        if changed is not None and hall.business_date(changed) == hall.business_date(at):
+            _not_before(at, changed, "at", _("window"))
         window_set_status(window=window, status=WINDOW_EVENTS[kind], at=at)
         IngestedEvent.objects.create(hall=hall, external_id=eid, kind=kind, at=at)
         return None
