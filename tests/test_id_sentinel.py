@@ -158,7 +158,9 @@ class Feed:
 
 async def open_feed(user: Any, path: str) -> Feed:
     cookie = await sync_to_async(cookie_for)(user)
-    communicator = WebsocketCommunicator(application, path, [ORIGIN, cookie])
+    communicator = WebsocketCommunicator(
+        application, path, [ORIGIN, (b"host", ORIGIN[1].split(b"://", 1)[-1]), cookie]
+    )
     connected, _ = await communicator.connect(timeout=10)
     assert connected, path
     return Feed(communicator)

@@ -193,11 +193,11 @@ def busy_hall(city):
 @pytest.mark.parametrize(
     ("language", "labels"),
     [
-        ("zh-hans", ["您的服务大厅", "选择您的窗口", "取号", "重呼", "正在叫号", "登录"]),
+        ("zh-hans", ["各大厅概览", "选择您的窗口", "取号", "重呼", "正在叫号", "登录"]),
         (
             "en",
             [
-                "Your halls",
+                "Overview of your halls",
                 "Choose your window",
                 "Take a number",
                 "Recall",
@@ -213,7 +213,7 @@ def test_it_labels_every_page_in_the_chosen_language(busy_hall, open_page, langu
     suffix = "zh" if language == "zh-hans" else "en"
     halls, hall, kiosk, console, display, login = labels
 
-    page = open_page(city.dave, "/", language=language)
+    page = open_page(city.dave, "/", language=language)  # the director lands on the overview
     expect(page.get_by_role("heading", name=halls)).to_be_visible()
     shot(page, f"home-director-{suffix}")
     page = open_page(city.alice, "/halls/h1/", language=language)
