@@ -92,7 +92,8 @@ def test_the_estimate_scales_the_remaining_wait_and_keeps_the_base(city):
         waited = (at(0) - ticket.issued_at).total_seconds()
         assert estimate.base_s is not None
         remaining, base_remaining = estimate.expected_s - waited, estimate.base_s - waited
-        assert remaining == pytest.approx(1.3 * base_remaining, abs=1)
+        # both figures are whole seconds: rounding leaves up to 0.5 + 1.3 × 0.5 s
+        assert remaining == pytest.approx(1.3 * base_remaining, abs=1.2)
         last_base = estimate.base_s
     assert estimate.expected_s > last_base + 60  # the last in line: a real change
     # the arrival quote is corrected the same way
