@@ -93,6 +93,7 @@ class Ticket(models.Model):
         Service, on_delete=models.PROTECT, related_name="tickets", verbose_name=_("service")
     )
     business_date = models.DateField(_("business day"))
+    # a prefix of up to 2 letters and up to 6 digits: queueing.services.numbers bounds it
     number = models.CharField(_("number"), max_length=8)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.WAITING

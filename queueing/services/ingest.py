@@ -34,6 +34,7 @@ from queueing.models import (
     Window,
 )
 from queueing.services.errors import QueueError
+from queueing.services.numbers import same_number
 from queueing.services.tickets import (
     ticket_call,
     ticket_cancel,
@@ -172,7 +173,7 @@ class _Lookup:
         day = self.hall.business_date(at)
         # the services lock and re-read the ticket: its id (and number) are enough here
         ticket = (
-            Ticket.objects.filter(hall=self.hall, business_date=day, number=number)
+            Ticket.objects.filter(same_number(number), hall=self.hall, business_date=day)
             .only("pk", "number", "issued_at", "called_at", "started_at", "ended_at")
             .first()
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -31,13 +30,13 @@ from queueing.models import (
     Outcome,
     Service,
     Ticket,
-    TicketCounter,
     TicketEvent,
     Visitor,
     Window,
 )
 from queueing.national_id import NationalIdError, parse_national_id
 from queueing.services.errors import QueueError
+from queueing.services.numbers import claim_number, next_number
 
 log = logging.getLogger(__name__)
 
@@ -122,46 +121,6 @@ def _require_offered(hall_id: int, service: Service) -> None:
         )
 
 
-def _lock_counter(hall: Hall, prefix: str, day: dt.date) -> TicketCounter:
-    # Create the day's counter if missing without racing: a conflicting insert is a no-op.
-    TicketCounter.objects.bulk_create(
-        [TicketCounter(hall=hall, prefix=prefix, business_date=day)], ignore_conflicts=True
-    )
-    return TicketCounter.objects.select_for_update().get(
-        hall=hall, prefix=prefix, business_date=day
-    )
-
-
-def _next_number(hall: Hall, prefix: str, day: dt.date) -> str:
-    counter = _lock_counter(hall, prefix, day)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"{prefix}{counter.last_number:03d}"
-
-
-def _claim_number(hall: Hall, prefix: str, day: dt.date, number: str) -> str:
-    """Take a number another system already handed out, and raise the day's counter to
-    at least its numeric part so that later numbers of ours do not collide with it."""
-    match = re.fullmatch(rf"{re.escape(prefix)}([0-9]{{1,6}})", number)
-    if match is None:
-        raise QueueError(
-            _("A ticket number of service %(p)s is %(p)s followed by up to 6 digits.")
-            % {"p": prefix},
-            field="number",
-        )
-    counter = _lock_counter(hall, prefix, day)
-    # the counter lock serialises issues of this prefix, so the check cannot race
-    if Ticket.objects.filter(hall=hall, business_date=day, number=number).exists():
-        raise QueueError(
-            _("Ticket %(number)s was already issued that day.") % {"number": number},
-            field="number",
-        )
-    if counter.last_number < int(match[1]):
-        counter.last_number = int(match[1])
-        counter.save(update_fields=["last_number"])
-    return number
-
-
 @sensitive_variables("id_number", "parsed")
 def ticket_issue(
     *,
@@ -182,8 +141,10 @@ def ticket_issue(
     business day sets the elderly flag.
 
     `number` keeps the number an external queue system already gave the visitor
-    (`A023`: the service's prefix and up to 6 digits, unused that day; else a
-    QueueError on field `number`); the day's counter moves past it.
+    (`A023`: the service's prefix and up to 6 digits, unused that day in any zero
+    padding; else a QueueError on field `number`), kept as `queueing.services.numbers`
+    spells it; the day's counter moves past it. Past the largest number
+    (numbers.LARGEST_NUMBER) a service issues no more that day: a QueueError on `service`.
     """
     now = _now(at)
     day = hall.business_date(now)
@@ -211,9 +172,9 @@ def ticket_issue(
             )
             age = parsed.age_on(day)
         if number is None:
-            number = _next_number(hall, service.prefix, day)
+            number = next_number(hall, service.prefix, day)
         else:
-            number = _claim_number(hall, service.prefix, day, number)
+            number = claim_number(hall, service.prefix, day, number)
         ticket = Ticket(
             hall=hall,
             service=service,
