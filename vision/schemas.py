@@ -121,7 +121,7 @@ class HealthIn(Schema):
 class MinuteIn(Schema):
     zone: ObjectId
     minute: Minute
-    mean: float = Field(ge=0, le=MAX_PEOPLE, description="time-weighted mean people")
+    mean: float = Field(ge=0, le=MAX_PEOPLE, description="time-weighted mean people; at most peak")
     peak: People
     samples: int = Field(ge=1, le=100_000)
 

@@ -6,11 +6,19 @@ could not store it (NUL characters, lone surrogates), so bad input is a 422, not
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Path, Schema
-from pydantic import AfterValidator, AwareDatetime, Field, StrictBool
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictBool,
+)
+from pydantic_core import core_schema
 
 from queueing.models import Outcome, Ticket, Window
 
@@ -39,7 +47,18 @@ def _plausible_time(value: dt.datetime) -> dt.datetime:
     return value
 
 
-Storable = AfterValidator(_storable)
+class _Storable:
+    """Refuses what PostgreSQL cannot store, and says so in the schema: a pattern
+    without NUL characters (JSON text has no lone surrogates to state)."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_after_validator_function(_storable, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        return {**handler(schema), "pattern": "^[^\x00]*$"}
+
+
+Storable = _Storable()
 ObjectId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
 HallCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[-a-zA-Z0-9_]+$")]
 ServicePrefix = Annotated[
