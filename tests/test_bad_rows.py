@@ -14,13 +14,16 @@ from django.utils import timezone
 
 from queueing import services
 from queueing.estimation.distributions import forget_hall_models
-from queueing.models import Ticket, Window
+from queueing.models import Hall, Service, Ticket, Window
 from tests.api_support import token_client
+from tests.factories import make_service, offer
 
 S = Ticket.Status
 
 
 def pages(hall: str, window_id: int) -> list[str]:
+    year, week, _ = (timezone.localdate() - dt.timedelta(days=7)).isocalendar()
+    last_week = f"{year}-W{week:02d}"
     return [
         f"/halls/{hall}/",
         f"/halls/{hall}/kiosk/",
@@ -28,6 +31,8 @@ def pages(hall: str, window_id: int) -> list[str]:
         f"/halls/{hall}/display/",
         f"/halls/{hall}/tablet/",
         f"/halls/{hall}/report/",
+        f"/halls/{hall}/report/?format=csv",
+        f"/halls/{hall}/report/?week={last_week}",
         f"/windows/{window_id}/console/",
         "/overview/",
     ]
@@ -92,6 +97,23 @@ def plant_bad_rows(city: Any, tickets: list[Ticket]) -> None:
     )
     one(pk=t[8]).update(status=S.COMPLETED, called_at=None, started_at=None, ended_at=None)
     one(pk=t[9]).update(status=S.NO_SHOW, called_at=now + 5 * hour, ended_at=None)
+    # last week's history: a negative wait and a 30-hour service
+    week_ago = now - dt.timedelta(days=7)
+    one(pk=t[10]).update(
+        status=S.COMPLETED,
+        business_date=tickets[10].business_date - dt.timedelta(days=7),
+        issued_at=week_ago,
+        called_at=week_ago - hour,
+        started_at=week_ago - hour,
+        ended_at=week_ago + 30 * hour,
+    )
+    # a service of this hall only, with a target wait of 0 minutes, and a hall whose
+    # day has no length and whose capacity is nobody
+    odd = make_service("C", code="svc-odd", target_wait_min=1)
+    offer(city.h1, odd)
+    Service.objects.filter(pk=odd.pk).update(target_wait_min=0)
+    one(pk=t[11]).update(service=odd)
+    Hall.objects.filter(pk=city.h1.pk).update(capacity=0, opens_at=dt.time(9), closes_at=dt.time(9))
     # a window changed in the future, another years back
     Window.objects.filter(pk=city.w1.pk).update(status_changed_at=now + dt.timedelta(days=2))
     Window.objects.filter(pk=city.w2.pk).update(status_changed_at=now - dt.timedelta(days=3000))
@@ -109,7 +131,7 @@ def neighbour_figures(api: Any) -> list[dict[str, Any]]:
 @pytest.mark.django_db
 def test_every_page_of_the_hall_and_its_neighbour_survives_bad_rows(city):
     issue_some(city.h2, city.pension, city.h2_window, 3)
-    tickets = issue_some(city.h1, city.pension, city.w3, 10)
+    tickets = issue_some(city.h1, city.pension, city.w3, 12)
     api = token_client(city.h1, city.h2)
     before = neighbour_figures(api)
     plant_bad_rows(city, tickets)
@@ -140,7 +162,7 @@ def test_every_page_of_the_hall_and_its_neighbour_survives_bad_rows(city):
 
 @pytest.mark.django_db
 def test_bad_rows_degrade_only_their_own_figures(city):
-    tickets = issue_some(city.h1, city.pension, city.w3, 10)
+    tickets = issue_some(city.h1, city.pension, city.w3, 12)
     plant_bad_rows(city, tickets)
     body = token_client(city.h1).get("/halls/h1/state").json()
     for window in body["windows"]:
