@@ -65,7 +65,12 @@ ServicePrefix = Annotated[
     str, Field(pattern=r"^[A-Z]{1,2}$", description="A service's number prefix, e.g. A")
 ]
 TicketNumber = Annotated[
-    str, Field(pattern=r"^[A-Z]{1,2}[0-9]{1,6}$", description="e.g. A023 (unique per day)")
+    str,
+    Field(
+        pattern=r"^[A-Z]{1,2}[0-9]{1,6}$",
+        description="e.g. A023, unique per day however zero-padded (A23 and A0023 are A023); "
+        "at most 999999",
+    ),
 ]
 WindowLabel = Annotated[str, Field(min_length=1, max_length=16), Storable]
 ExternalId = Annotated[str, Field(min_length=1, max_length=100), Storable]
