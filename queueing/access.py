@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from queueing.models import Hall, StaffRole, Ticket, Window
+from queueing.models import Hall, StaffRole, Ticket, TicketEvent, Window
 
 Role = StaffRole.Role
 
@@ -80,14 +80,24 @@ SEAT_KEY = "console_window"
 
 def clerk_seat(user: Any, session: Any, hall: Hall) -> Window | None:
     """The window of `hall` the clerk sits at: the one their session names, else the one
-    window whose current clerk they are (the demo's clerks, a window they opened)."""
+    window whose current clerk they are (a window they opened), else the window they
+    last worked at in this hall (a clerk comes back to their desk; the demo's simulator
+    holds the windows until a person acts, so the loaded history is what names it)."""
     seat_id = session.get(SEAT_KEY)
     if seat_id is not None:
         seat = Window.objects.filter(pk=seat_id, hall=hall).first()
         if seat is not None:
             return seat
     mine = list(Window.objects.filter(hall=hall, clerk_id=user.pk)[:2])
-    return mine[0] if len(mine) == 1 else None
+    if mine:
+        return mine[0] if len(mine) == 1 else None
+    last = (
+        TicketEvent.objects.filter(hall=hall, actor_id=user.pk, window__isnull=False)
+        .order_by("-at", "-id")
+        .values_list("window_id", flat=True)
+        .first()
+    )
+    return Window.objects.filter(pk=last, hall=hall).first() if last is not None else None
 
 
 def operates_every_console(user: Any, hall: Hall) -> bool:

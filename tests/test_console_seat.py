@@ -91,3 +91,18 @@ def test_the_console_says_completing_a_called_ticket_skips_the_start(city):
     assert done.status_code == 200
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.COMPLETED and ticket.started_at == ticket.called_at
+
+
+def test_a_clerk_lands_on_the_window_they_last_worked_at(city):
+    # the demo's simulator clears every window's clerk when it takes the halls over; a
+    # clerk who signs in then still lands on their desk, not on a list of windows
+    services.window_open(window=city.w2, clerk=city.bob)
+    services.ticket_issue(hall=city.h1, service=city.pension)
+    assert services.ticket_call_next(window=city.w2, actor=city.bob) is not None
+    type(city.w2).objects.filter(hall=city.h1).update(clerk=None)
+
+    bob = login(city.bob)
+    assert bob.get("/")["Location"] == url(city.w2)
+    page = bob.get(url(city.w2)).content.decode()
+    assert "data-read-only" not in page
+    assert url(city.w2, "pause") in page
