@@ -331,6 +331,17 @@ def test_it_toggles_auto_call(city):
     assert not Window.objects.get(pk=city.w1.pk).auto_call
 
 
+def test_a_clerk_who_switches_auto_call_takes_the_window_from_the_simulator(city):
+    """In the demo a clerk switched auto-call at an unstaffed window; the console still
+    said "模拟" and the simulator called the next visitor there 5 s later. Switching
+    auto-call is acting at the window: it is staffed from then on."""
+    Window.objects.filter(pk=city.w1.pk).update(clerk=None)
+    response = post(login(city.bob), city.w1, "auto-call", {"enabled": "on"})
+    assert response.status_code == 200
+    assert 'data-staffing="staffed"' in response.content.decode()
+    assert Window.objects.get(pk=city.w1.pk).clerk_id == city.bob.pk
+
+
 def test_it_calls_the_next_visitor_itself_with_auto_call(city):
     services.window_set_auto_call(window=city.w1, enabled=True)
     first = called(city)

@@ -219,9 +219,28 @@ def test_it_names_a_much_quicker_nearby_hall_on_the_button_and_the_ticket(city, 
     body = client.get(KIOSK).content.decode()
     pension = body.split('value="pension"')[1].split("</button>")[0]
     assert 'data-nearby="h2"' in pension
-    assert re.search(r"Second Hall: about \d+ min, 11 km away", pension)
+    assert re.search(r"Second Hall: (about [1-9]\d* min|no wait now), 11 km away", pension)
     ticket = client.post(ISSUE, {"service": "pension"}, headers=HTMX).content.decode()
-    assert re.search(r"Quicker nearby: Second Hall, about \d+ min, 11 km away.", ticket)
+    quicker = r"Quicker nearby: Second Hall, (about [1-9]\d* min|no wait now), 11 km away\."
+    assert re.search(quicker, ticket)
+
+
+def test_an_empty_nearby_hall_reads_no_wait_not_about_0_min(city, fresh_cache):
+    """The demo's kiosk said "南山区人社服务大厅：约 0 分钟，距此 13 公里": an empty neighbour has
+    no wait; "about 0 min" reads as a broken estimate (the hall's own line hides 0)."""
+    _place(city)
+    for _ in range(40):
+        issue(city)
+    client = login(city.kiosk1)
+    body = client.get(KIOSK).content.decode()
+    pension = body.split('value="pension"')[1].split("</button>")[0]
+    assert 'data-nearby="h2"' in pension
+    assert "约 0 分钟" not in pension
+    assert "现在无需等候，距此 11 公里" in pension
+    client.cookies["django_language"] = "en"
+    ticket = client.post(ISSUE, {"service": "pension"}, headers=HTMX).content.decode()
+    assert "about 0 min" not in ticket
+    assert "Quicker nearby: Second Hall, no wait now, 11 km away." in ticket
 
 
 def test_it_names_no_other_hall_when_the_wait_here_is_short(city, fresh_cache):

@@ -106,10 +106,17 @@ def window_set_skills(*, window: Window, services: Iterable[Service]) -> Window:
     return window
 
 
-def window_set_auto_call(*, window: Window, enabled: bool) -> Window:
+def window_set_auto_call(*, window: Window, enabled: bool, clerk: User | None = None) -> Window:
+    """Switch auto-call. A person (`clerk`, signed in) who switches it is acting at the
+    window, so they become its current clerk, as in `window_set_status`: the demo's
+    simulator then leaves the window to them."""
     with transaction.atomic():
         window = _lock(window)
         window.auto_call = enabled
-        window.save(update_fields=["auto_call"])
+        fields = ["auto_call"]
+        if clerk is not None and clerk.is_authenticated and window.clerk_id != clerk.pk:
+            window.clerk_id = clerk.pk
+            fields.append("clerk")
+        window.save(update_fields=fields)
         publish_window_change_on_commit(window)
     return window

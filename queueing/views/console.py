@@ -210,7 +210,10 @@ def console_auto_call(request: StaffRequest, window_id: int) -> HttpResponse:
     form = AutoCallForm(request.POST)
     form.is_valid()  # a missing or odd value reads as "off"
     enabled = bool(form.cleaned_data.get("enabled"))
-    return _run(request, window, lambda: window_set_auto_call(window=window, enabled=enabled))
+    clerk = request.user
+    return _run(
+        request, window, lambda: window_set_auto_call(window=window, enabled=enabled, clerk=clerk)
+    )
 
 
 @require_POST

@@ -129,3 +129,22 @@ def test_it_fills_the_kiosk_s_portrait_screen_with_large_targets(busy_hall, open
     assert number is not None and number["height"] >= 200, number
     done = page.locator(".kiosk-ticket .btn-huge").last.bounding_box()
     assert done is not None and done["height"] >= 80, done
+
+
+@pytest.mark.parametrize("size", [KIOSK, TABLET_PORTRAIT], ids=["kiosk", "portrait"])
+def test_the_calling_display_fits_a_portrait_screen(busy_hall, open_page, size):
+    """The demo's display on a 1080x1920 screen was 1,418 px wide: the number sized by
+    the screen's height pushed the recent calls off the right edge."""
+    page = open_page(busy_hall.kiosk1, "/halls/h1/display/", size=size)
+    live(page)
+    shot(page, f"display-{size[0]}x{size[1]}")
+    width = size[0]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for selector in (".board-latest", ".board-recent", ".board-number", ".board-window"):
+        box = page.locator(selector).first.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (
+            selector,
+            box,
+        )
+    recent = page.locator(".board-recent").bounding_box()
+    assert recent is not None and recent["y"] + 80 <= size[1], f"recent calls off screen {recent}"
