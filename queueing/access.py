@@ -93,11 +93,11 @@ def clerk_seat(user: Any, session: Any, hall: Hall) -> Window | None:
         return mine[0] if len(mine) == 1 else None
     last = (
         TicketEvent.objects.filter(hall=hall, actor_id=user.pk, window__isnull=False)
+        .select_related("window")
         .order_by("-at", "-id")
-        .values_list("window_id", flat=True)
         .first()
     )
-    return Window.objects.filter(pk=last, hall=hall).first() if last is not None else None
+    return last.window if last is not None else None
 
 
 def operates_every_console(user: Any, hall: Hall) -> bool:

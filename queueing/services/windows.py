@@ -23,6 +23,15 @@ def _lock(window: Window) -> Window:
     )
 
 
+def _seat(window: Window, person: User | None) -> list[str]:
+    """A signed-in person acting at the window becomes its current clerk (the window is
+    staffed; the demo's simulator leaves it to them): the fields to save."""
+    if person is None or not person.is_authenticated or window.clerk_id == person.pk:
+        return []
+    window.clerk_id = person.pk
+    return ["clerk"]
+
+
 def window_set_status(
     *,
     window: Window,
@@ -56,10 +65,9 @@ def window_set_status(
         if window.status != status:
             window.status = status
             window.status_changed_at = at or timezone.now()
-        if status != Window.Status.CLOSED and clerk is not None and clerk.is_authenticated:
-            window.clerk_id = clerk.pk
-            fields.append("clerk")
-        if status == Window.Status.CLOSED:
+        if status != Window.Status.CLOSED:
+            fields += _seat(window, clerk)
+        else:
             window.clerk = None
             fields.append("clerk")
         window.save(update_fields=fields)
@@ -113,10 +121,6 @@ def window_set_auto_call(*, window: Window, enabled: bool, clerk: User | None = 
     with transaction.atomic():
         window = _lock(window)
         window.auto_call = enabled
-        fields = ["auto_call"]
-        if clerk is not None and clerk.is_authenticated and window.clerk_id != clerk.pk:
-            window.clerk_id = clerk.pk
-            fields.append("clerk")
-        window.save(update_fields=fields)
+        window.save(update_fields=["auto_call", *_seat(window, clerk)])
         publish_window_change_on_commit(window)
     return window
