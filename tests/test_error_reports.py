@@ -33,7 +33,7 @@ def crash_after_the_number_is_parsed(monkeypatch):
     def crash(*args, **kwargs):
         raise _Crash("the counter row is locked by a stuck transaction")
 
-    monkeypatch.setattr(ticket_services, "_next_number", crash)
+    monkeypatch.setattr(ticket_services, "next_number", crash)
 
 
 @pytest.fixture

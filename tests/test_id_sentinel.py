@@ -237,7 +237,7 @@ def _issue_and_serve(city) -> dict[str, Any]:
     # a crash in the issue path with DEBUG on: Django's debug page
     crashing = Client(raise_request_exception=False)
     crashing.force_login(city.kiosk1)
-    with mock.patch.object(ticket_services, "_next_number", side_effect=_Crash("stuck lock")):
+    with mock.patch.object(ticket_services, "next_number", side_effect=_Crash("stuck lock")):
         response = crashing.post(
             "/halls/h1/kiosk/tickets/", {"service": "pension", "id_number": NUMBER}
         )

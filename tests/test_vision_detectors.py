@@ -91,7 +91,11 @@ def test_it_finds_nobody_in_an_empty_frame() -> None:
 @pytest.mark.parametrize("model", [INT8_MODEL, FLOAT_MODEL], ids=["int8", "float"])
 def test_it_counts_pedestrians_within_one_person_per_frame(vtest: dict, model: Path) -> None:
     # Measured on the 30 hand-counted frames (docs/benchmarks.md): 0.83 people per frame
-    # with the float model, 0.87 with its int8 variant.
+    # with the float model, 0.87 with its int8 variant, on a CPU that runs it: an x86 CPU
+    # without VNNI saturates its 8-bit sums (1.17 seen), which is why default_model()
+    # never gives it the int8 model (the test below)
+    if model == INT8_MODEL and ssdlite.default_model() != INT8_MODEL:
+        pytest.skip("this x86 CPU lacks VNNI: it runs the float model, never the int8 one")
     assert mae(SsdliteDetector(model_path=model), vtest) < 1.0
 
 
